@@ -1,0 +1,127 @@
+"""Metadata of containers and images, and the portable container state.
+
+Metadata objects are filled by a backend from what its engine reports (for Docker: the
+``inspect`` document). conu 1.0 suites read them as objects (``md.labels``), while the
+documentation of ``DockerContainer.get_metadata`` promises a dict: a metadata object serves
+both, its mapping interface reading the engine's raw document (``md["Config"]["Env"]``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+
+__all__ = ["ContainerMetadata", "ContainerStatus", "ImageMetadata", "Metadata"]
+
+
+class ContainerStatus(enum.Enum):
+    """Portable state of a container."""
+
+    RUNNING = 0
+    NOT_RUNNING = 1
+    UNKNOWN = 2
+    FAILED = 3
+
+    @classmethod
+    def get_from_docker(cls, string: str | None, exit_code: int | None) -> ContainerStatus:
+        """Map Docker's ``State.Status`` and ``State.ExitCode`` to a status.
+
+        A non-zero (or unknown) exit code means FAILED whatever the string says; unknown
+        strings map to UNKNOWN instead of raising.
+        """
+        if exit_code != 0:
+            return cls.FAILED
+        return _DOCKER_STATES.get(string or "", cls.UNKNOWN)
+
+
+_DOCKER_STATES = {
+    "created": ContainerStatus.NOT_RUNNING,
+    "restarting": ContainerStatus.UNKNOWN,
+    "running": ContainerStatus.RUNNING,
+    "removing": ContainerStatus.UNKNOWN,
+    "paused": ContainerStatus.NOT_RUNNING,
+    "exited": ContainerStatus.NOT_RUNNING,
+    "dead": ContainerStatus.FAILED,
+}
+
+
+@attrs.define(eq=True)
+class Metadata(Mapping[str, Any]):
+    """What containers and images have in common.
+
+    Besides its fields, the object is a read-only mapping over ``raw``, the engine's own
+    document, so ``md["Config"]`` works where conu 1.0 returned the inspect dict.
+    """
+
+    name: str | None = None
+    """Name of the container, or the first repository tag of the image."""
+    identifier: str | None = None
+    """Engine id without an algorithm prefix (``"sha256:"`` is stripped)."""
+    labels: dict[str, str] | None = None
+    """Labels, or None when the engine reports none."""
+    command: list[str] | None = None
+    """The command (``Config.Cmd`` for Docker), or None."""
+    creation_timestamp: str | int | None = None
+    """Creation time as the engine reports it (ISO string from inspect, epoch from lists)."""
+    env_variables: dict[str, str] = attrs.field(factory=dict)
+    """Environment, split on the first ``=``; entries without ``=`` are dropped."""
+    raw: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    """The engine's raw document these fields were read from."""
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __bool__(self) -> bool:
+        # A Mapping is falsy when empty; metadata objects are always "something".
+        return True
+
+
+@attrs.define(eq=True)
+class ContainerMetadata(Metadata):
+    """Metadata of a container."""
+
+    image: Any = None
+    """The image object the container was created from."""
+    exposed_ports: list[str] = attrs.field(factory=list)
+    """Exposed ports as ``"<port>/<proto>"`` strings."""
+    port_mappings: dict[str, Any] | None = None
+    """Container port (``"8080/tcp"``) → list of host ports (int, None when chosen by engine)."""
+    hostname: str | None = None
+    """Hostname inside the container."""
+    ipv4_addresses: list[str] | None = None
+    """IPv4 addresses, one per attached network; None when the container has no networks."""
+    ipv6_addresses: list[str] | None = None
+    """Global IPv6 addresses, one per attached network; None when it has no networks."""
+    status: ContainerStatus | None = None
+    """Portable state."""
+
+
+@attrs.define(eq=True)
+class ImageMetadata(Metadata):
+    """Metadata of an image."""
+
+    exposed_ports: list[str] = attrs.field(factory=list)
+    """Exposed ports as ``"<port>/<proto>"`` strings."""
+    image_names: list[str] | None = None
+    """All ``repo:tag`` names of the image."""
+    digest: str | None = None
+    """The first repository digest, as the full ``repo@sha256:…`` string."""
+    repo_digests: list[str] | None = None
+    """All repository digests."""
+    entrypoint: list[str] | None = None
+    """The entrypoint, or None."""
+    working_dir: str | None = None
+    """The working directory, or None when unset."""
+    user: str | None = None
+    """The user the image runs as, or None when unset."""
+    volumes: list[str] = attrs.field(factory=list)
+    """Declared volumes."""
