@@ -7,7 +7,7 @@ The tree::
     ├── CountExceeded                       a Probe used up its number of tries
     ├── CommandDoesNotExistException        a host command conu relies on is missing
     ├── PackageSignatureException           packages in an image are unsigned or wrongly signed
-    ├── InvalidArgument (ValueError)        an argument is malformed (a reference, a port, an option)
+    ├── InvalidArgument (ValueError)        an argument is malformed (reference, port, option)
     │   └── InvalidReference                an image reference cannot be parsed
     ├── UnknownBackend (LookupError)        no backend plugin is installed under that name
     ├── UnsupportedOperation (NotImplementedError)
@@ -22,8 +22,9 @@ The tree::
     │   └── RegistryError                   a pull, push or login failed
     ├── BuildFailed                         an image build failed
     ├── ContainerFailed                     a container could not be run or exited badly
-    ├── CommandFailed                       a command in a container failed (exit code in the message)
-    └── UnsafePath                          a path or archive member would lead out of its root
+    ├── CommandFailed                       a command in a container failed (has its exit code)
+    ├── UnsafePath                          a path or archive member would lead out of its root
+    └── WrongFileType (OSError)             a path exists but is not of the kind asked about
 
 Engine errors (``docker.errors.*`` and friends) are translated into this tree at one boundary
 per backend and kept as ``__cause__``.
@@ -36,9 +37,9 @@ __all__ = [
     "CommandDoesNotExistException",
     "CommandFailed",
     "Conflict",
-    "ConuException",
     "ContainerFailed",
     "ContainerNotFound",
+    "ConuException",
     "CountExceeded",
     "EngineError",
     "EngineUnreachable",
@@ -52,6 +53,7 @@ __all__ = [
     "UnknownBackend",
     "UnsafePath",
     "UnsupportedOperation",
+    "WrongFileType",
 ]
 
 
@@ -148,3 +150,10 @@ class CommandFailed(ConuException):
 
 class UnsafePath(ConuException):
     """A path, symlink or archive member would lead outside the root it must stay in."""
+
+
+class WrongFileType(ConuException, OSError):
+    """A path exists but is not of the kind asked about (a directory where a file was asked).
+
+    It is an :class:`OSError` too, as conu 1.0's presence checks raised ``IOError``.
+    """

@@ -1,0 +1,38 @@
+# The two commands of the README: `make demo` and `make test`. Both start from nothing:
+# scripts/engine.sh makes sure a Docker engine answers (installing and starting one as root
+# on Debian/Ubuntu), scripts/venv.sh installs conu and its test tools into .venv.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: all engine venv demo test lint typecheck unit integration clean
+
+all: test
+
+engine:
+	@bash scripts/engine.sh
+
+venv:
+	@VENV=$(VENV) bash scripts/venv.sh
+
+demo: engine venv
+	$(PY) -m pytest -p no:cacheprovider -v --no-header -rA examples/
+
+lint: venv
+	$(VENV)/bin/ruff check conu tests examples bench
+	$(VENV)/bin/ruff format --check conu tests examples bench
+
+typecheck: venv
+	$(VENV)/bin/mypy conu
+
+unit: venv
+	$(PY) -m pytest -p no:cacheprovider -q tests/unit $(PYTEST_ARGS)
+
+integration: engine venv
+	$(PY) -m pytest -p no:cacheprovider -q tests/integration $(PYTEST_ARGS)
+
+test: engine venv lint typecheck
+	$(PY) -m pytest -p no:cacheprovider -q tests $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

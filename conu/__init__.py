@@ -1,0 +1,97 @@
+"""conu: one Python API to test containers and container images, over pluggable engines.
+
+Importing ``conu`` is cheap: every public name is loaded on first access, so neither the
+docker SDK nor any backend is imported until it is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conu.apidefs.backend import CleanupPolicy
+    from conu.backend.docker.backend import DockerBackend
+    from conu.backend.docker.container import DockerContainer
+    from conu.backend.docker.filesystem import (
+        DockerContainerFS,
+        DockerContainerViaExportFS,
+        DockerImageViaArchiveFS,
+    )
+    from conu.backend.docker.image import DockerImage, DockerImagePullPolicy, S2IDockerImage
+    from conu.backend.docker.run_builder import DockerRunBuilder
+    from conu.exceptions import ConuException, CountExceeded, ProbeTimeout
+    from conu.plugins import available_backends, get_backend
+    from conu.probes import Probe
+    from conu.utils import check_port, get_selinux_status, random_str, run_cmd
+    from conu.utils.filesystem import Directory
+
+__all__ = [
+    "CleanupPolicy",
+    "ConuException",
+    "CountExceeded",
+    "Directory",
+    "DockerBackend",
+    "DockerContainer",
+    "DockerContainerFS",
+    "DockerContainerViaExportFS",
+    "DockerImage",
+    "DockerImagePullPolicy",
+    "DockerImageViaArchiveFS",
+    "DockerRunBuilder",
+    "Probe",
+    "ProbeTimeout",
+    "S2IDockerImage",
+    "__version__",
+    "available_backends",
+    "check_port",
+    "get_backend",
+    "get_selinux_status",
+    "random_str",
+    "run_cmd",
+    "version",
+]
+
+_LAZY = {
+    "CleanupPolicy": "conu.apidefs.backend",
+    "ConuException": "conu.exceptions",
+    "CountExceeded": "conu.exceptions",
+    "ProbeTimeout": "conu.exceptions",
+    "Directory": "conu.utils.filesystem",
+    "DockerBackend": "conu.backend.docker.backend",
+    "DockerContainer": "conu.backend.docker.container",
+    "DockerContainerFS": "conu.backend.docker.filesystem",
+    "DockerContainerViaExportFS": "conu.backend.docker.filesystem",
+    "DockerImageViaArchiveFS": "conu.backend.docker.filesystem",
+    "DockerImage": "conu.backend.docker.image",
+    "DockerImagePullPolicy": "conu.backend.docker.image",
+    "S2IDockerImage": "conu.backend.docker.image",
+    "DockerRunBuilder": "conu.backend.docker.run_builder",
+    "Probe": "conu.probes",
+    "available_backends": "conu.plugins",
+    "get_backend": "conu.plugins",
+    "check_port": "conu.utils",
+    "get_selinux_status": "conu.utils",
+    "random_str": "conu.utils",
+    "run_cmd": "conu.utils",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("__version__", "version"):
+        # conu 1.0 rebinds conu.version to the version string (the module conu.version
+        # exists too, for "from conu.version import __version__").
+        value: Any = importlib.import_module("conu._version").__version__
+        globals().update(version=value, __version__=value)
+        return value
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    else:
+        msg = f"module 'conu' has no attribute {name!r}"
+        raise AttributeError(msg)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,1 @@
+"""The abstract, backend-independent API: backends, containers, images, filesystems."""

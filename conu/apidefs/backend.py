@@ -1,0 +1,201 @@
+"""The abstract backend: one container engine, its cleanup policy and its capabilities."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import shutil
+import tempfile
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from conu.exceptions import ConuException, UnsupportedOperation
+
+if TYPE_CHECKING:
+    from conu.apidefs.container import Container
+    from conu.apidefs.image import Image
+
+__all__ = ["Backend", "Capability", "CleanupPolicy", "get_backend_tmpdir", "set_logging"]
+
+logger = logging.getLogger("conu")
+
+
+class CleanupPolicy(enum.Enum):
+    """What a backend removes when its context manager exits."""
+
+    NOTHING = 0
+    EVERYTHING = 1
+    CONTAINERS = 2
+    VOLUMES = 3
+    IMAGES = 4
+    TMP_DIRS = 5
+
+
+class Capability(enum.Enum):
+    """Optional features a backend declares; suites skip on these, never on failures."""
+
+    EXEC = "exec"
+    LOGS_FOLLOW = "logs_follow"
+    COPY = "copy"
+    MOUNT = "mount"
+    PORTS = "ports"
+    STDIN = "stdin"
+    RUN_VIA_BINARY = "run_via_binary"
+    IMAGE_FILES = "image_files"
+    PULL_PUSH = "pull_push"
+    BUILD = "build"
+    PID = "pid"
+
+
+def set_logging(
+    logger_name: str = "conu",
+    level: int = logging.INFO,
+    handler_class: type[logging.Handler] = logging.StreamHandler,
+    handler_kwargs: dict[str, Any] | None = None,
+    format: str = "%(asctime)s.%(msecs).03d %(filename)-17s %(levelname)-6s %(message)s",
+    date_format: str = "%H:%M:%S",
+) -> logging.Logger:
+    """Set the level of logger ``logger_name`` and give it one handler of ``handler_class``.
+
+    A handler is added only when none of that class is attached yet, so calling this
+    repeatedly never duplicates log lines.
+
+    Returns:
+        The configured logger.
+    """
+    log = logging.getLogger(logger_name)
+    log.setLevel(level)
+    if not any(isinstance(h, handler_class) for h in log.handlers):
+        handler = handler_class(**(handler_kwargs or {}))
+        handler.setFormatter(logging.Formatter(format, date_format))
+        log.addHandler(handler)
+    return log
+
+
+_global_tmpdir: str | None = None
+
+
+def get_backend_tmpdir() -> str:
+    """Return conu 1.0's process-wide temporary directory (prefix ``conu-``), creating it."""
+    global _global_tmpdir
+    if _global_tmpdir is None:
+        _global_tmpdir = tempfile.mkdtemp(prefix="conu-")
+    return _global_tmpdir
+
+
+class Backend:
+    """One container engine.
+
+    A backend is a context manager: on exit it removes what its ``cleanup`` policies name,
+    and only what this process's session created (resources carry the session's label).
+
+    Args:
+        logging_level: level for the ``conu`` logger.
+        logging_kwargs: further arguments for :func:`set_logging`.
+        cleanup: list of :class:`CleanupPolicy`; ``[CleanupPolicy.NOTHING]`` by default.
+
+    Raises:
+        ConuException: NOTHING is combined with other policies.
+    """
+
+    name: ClassVar[str] = "<abstract_backend>"
+    ContainerClass: ClassVar[type[Container]]
+    ImageClass: ClassVar[type[Image]]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __init__(
+        self,
+        logging_level: int = logging.INFO,
+        logging_kwargs: dict[str, Any] | None = None,
+        cleanup: list[CleanupPolicy] | None = None,
+    ) -> None:
+        self.tmpdir: str | None = None
+        self.logging_level = logging_level
+        self.logger = set_logging(level=logging_level, **(logging_kwargs or {}))
+        self.cleanup = list(cleanup) if cleanup else [CleanupPolicy.NOTHING]
+        if CleanupPolicy.NOTHING in self.cleanup and len(self.cleanup) > 1:
+            msg = f"CleanupPolicy.NOTHING cannot be combined with other policies: {self.cleanup}"
+            raise ConuException(msg)
+        from conu._version import __version__
+
+        self.logger.info("conu has initiated, welcome to the party!")
+        self.logger.debug("conu version: %s", __version__)
+
+    def _unsupported(self, operation: str) -> UnsupportedOperation:
+        return UnsupportedOperation(self.name, f"{type(self).__name__}.{operation}")
+
+    def list_containers(self) -> list[Container]:
+        """List the containers the engine knows, running or not.
+
+        Returns:
+            list of ``ContainerClass`` instances with their ``metadata`` filled.
+        """
+        raise self._unsupported("list_containers")
+
+    def list_images(self) -> list[Image]:
+        """List the images the engine holds.
+
+        Returns:
+            list of ``ImageClass`` instances with their ``metadata`` filled.
+        """
+        raise self._unsupported("list_images")
+
+    def cleanup_containers(self) -> None:
+        """Remove the containers this session created (by its session label)."""
+        raise self._unsupported("cleanup_containers")
+
+    def cleanup_volumes(self) -> None:
+        """Remove the volumes this session created (by its session label)."""
+        raise self._unsupported("cleanup_volumes")
+
+    def cleanup_images(self) -> None:
+        """Remove the images this session created (by its session label)."""
+        raise self._unsupported("cleanup_images")
+
+    def _clean(self) -> None:
+        """Apply the cleanup policies (conu 1.0's fixture calls this directly)."""
+        policies = set(self.cleanup)
+        if CleanupPolicy.EVERYTHING in policies:
+            policies |= {
+                CleanupPolicy.CONTAINERS,
+                CleanupPolicy.VOLUMES,
+                CleanupPolicy.IMAGES,
+                CleanupPolicy.TMP_DIRS,
+            }
+        # Containers first: volumes and images in use by them cannot be removed before.
+        if CleanupPolicy.CONTAINERS in policies:
+            self.cleanup_containers()
+        if CleanupPolicy.VOLUMES in policies:
+            self.cleanup_volumes()
+        if CleanupPolicy.IMAGES in policies:
+            self.cleanup_images()
+        if CleanupPolicy.TMP_DIRS in policies:
+            self._clean_tmp_dirs()
+
+    def _clean_tmp_dirs(self) -> None:
+        """Remove this backend's temporary directory; errors are logged, not raised."""
+        if self.tmpdir is None:
+            return
+        try:
+            shutil.rmtree(self.tmpdir)
+        except OSError as exc:
+            self.logger.warning("cannot remove temporary directory %r: %s", self.tmpdir, exc)
+        self.tmpdir = None
+
+    def get_tmpdir(self) -> str:
+        """Return this backend's temporary directory, creating it on first use."""
+        if self.tmpdir is None:
+            self.tmpdir = tempfile.mkdtemp(prefix="conu-")
+        return self.tmpdir
+
+    def __enter__(self) -> Backend:
+        self.get_tmpdir()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._clean()

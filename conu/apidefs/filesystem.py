@@ -1,0 +1,161 @@
+"""The abstract filesystem of a container or an image, unpacked under a host directory.
+
+Every path a user gives is a path *inside* the container: it is resolved under the mount
+point as the container would resolve it (absolute symlinks restart at the container's root,
+``..`` stops there), so no method ever reads a host file outside the mount point.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+import tempfile
+from types import TracebackType
+from typing import IO, Any
+
+from conu.exceptions import ConuException, UnsupportedOperation, WrongFileType
+from conu.utils.rootfs import resolve_in_root
+
+__all__ = ["Filesystem"]
+
+
+class Filesystem:
+    """Files of a container or image, readable under :attr:`mount_point`.
+
+    Use it as a context manager: entering makes the files available, leaving removes a
+    temporary mount point (a mount point given by the caller stays, with its contents).
+
+    Args:
+        object_instance: the container or image.
+        mount_point: host directory to use; a temporary one under /var/tmp by default.
+    """
+
+    backend_name = "<abstract_backend>"
+    tmp_parent = "/var/tmp"  # not a tmpfs on most systems: images can be large
+
+    def __init__(self, object_instance: Any, mount_point: str | None = None) -> None:
+        self.obj = object_instance
+        self._mount_point = mount_point
+        self.mount_point_provided = bool(mount_point)
+
+    def _unsupported(self, operation: str) -> UnsupportedOperation:
+        return UnsupportedOperation(self.backend_name, f"{type(self).__name__}.{operation}")
+
+    @property
+    def mount_point(self) -> str:
+        """Host directory holding the files; created on first access when not given."""
+        if self._mount_point is None:
+            parent = self.tmp_parent if os.path.isdir(self.tmp_parent) else None
+            self._mount_point = tempfile.mkdtemp(prefix="conu-", dir=parent)
+        return self._mount_point
+
+    def _populate(self) -> None:
+        """Make the files available under :attr:`mount_point` (backends override this)."""
+
+    def __enter__(self) -> Filesystem:
+        os.makedirs(self.mount_point, mode=0o700, exist_ok=True)
+        try:
+            self._populate()
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self.mount_point_provided or self._mount_point is None:
+            return
+        from conu.utils.archive import remove_tree
+
+        remove_tree(self._mount_point)
+        self._mount_point = None
+
+    def p(self, path: str) -> str:
+        """Return the host path of container path ``path``, resolved inside the mount point."""
+        return resolve_in_root(self.mount_point, path)
+
+    def copy_to(self, src: str, dest: str) -> None:
+        """Copy into the filesystem; images are immutable, so no backend supports this."""
+        raise self._unsupported("copy_to")
+
+    def copy_from(self, src: str, dest: str) -> None:
+        """Copy file or directory ``src`` of the container to ``dest`` on the host.
+
+        A file may go into an existing directory ``dest``; a directory is copied to ``dest``,
+        which must not exist.
+
+        Raises:
+            ConuException: ``src`` does not exist.
+            FileExistsError: ``src`` is a directory and ``dest`` exists.
+        """
+        host_src = self.p(src)
+        if os.path.isdir(host_src):
+            shutil.copytree(host_src, dest, symlinks=True)
+        elif os.path.isfile(host_src):
+            shutil.copy2(host_src, dest)
+        else:
+            msg = f"{src!r} does not exist in {self.obj}"
+            raise ConuException(msg)
+
+    def read_file(self, file_path: str) -> str:
+        """Return the text of ``file_path``.
+
+        Raises:
+            ConuException: the file does not exist or cannot be read.
+        """
+        try:
+            with open(self.p(file_path), encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError as exc:
+            msg = f"cannot read {file_path!r} of {self.obj}: {exc.strerror}"
+            raise ConuException(msg) from exc
+
+    def get_file(self, file_path: str, mode: str = "r") -> IO[Any]:
+        """Open ``file_path`` and return the file object; the caller closes it."""
+        return open(self.p(file_path), mode)
+
+    def file_is_present(self, file_path: str) -> bool:
+        """Tell whether ``file_path`` is a regular file (following symlinks inside the root).
+
+        Raises:
+            WrongFileType: it exists but is not a regular file (an ``OSError`` too).
+        """
+        return self._is_present(file_path, stat.S_ISREG, errno.EISDIR, "a regular file")
+
+    def directory_is_present(self, directory_path: str) -> bool:
+        """Tell whether ``directory_path`` is a directory (following symlinks inside the root).
+
+        Raises:
+            WrongFileType: it exists but is not a directory (an ``OSError`` too).
+        """
+        return self._is_present(directory_path, stat.S_ISDIR, errno.ENOTDIR, "a directory")
+
+    def _is_present(self, path: str, check: Any, err: int, kind: str) -> bool:
+        try:
+            mode = os.stat(self.p(path)).st_mode
+        except FileNotFoundError:
+            return False
+        if not check(mode):
+            raise WrongFileType(err, f"{path!r} exists but is not {kind}", path)
+        return True
+
+    def get_selinux_context(self, file_path: str) -> bytes:
+        """Return the ``security.selinux`` extended attribute of ``file_path``.
+
+        Raises:
+            ConuException: the file has no SELinux label (SELinux is off on this host).
+        """
+        try:
+            return os.getxattr(self.p(file_path), "security.selinux")
+        except OSError as exc:
+            msg = f"no SELinux context for {file_path!r}: {exc.strerror}"
+            raise ConuException(msg) from exc

@@ -1,0 +1,151 @@
+"""The abstract image: what every backend's image offers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from conu.exceptions import UnsupportedOperation
+
+if TYPE_CHECKING:
+    from conu.apidefs.container import Container
+    from conu.apidefs.filesystem import Filesystem
+    from conu.apidefs.metadata import ImageMetadata
+
+__all__ = ["Image", "S2Image"]
+
+
+class Image:
+    """A container image of some backend.
+
+    The generic class is also a plain name holder: a container whose image is unknown to
+    conu refers to ``Image(name)``.
+
+    Args:
+        image_reference: the repository (``registry/name``), or None for an image known by id.
+        tag: the tag, or None.
+    """
+
+    backend_name = "<abstract_backend>"
+
+    def __init__(self, image_reference: str | None, tag: str | None = None) -> None:
+        self.name = image_reference
+        self.tag = tag
+        self._metadata: ImageMetadata | None = None
+        self._id: str | None = None
+
+    def _unsupported(self, operation: str) -> UnsupportedOperation:
+        return UnsupportedOperation(self.backend_name, f"{type(self).__name__}.{operation}")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(repository={self.name!r}, tag={self.tag!r})"
+
+    def get_full_name(self) -> str:
+        """Return ``repository:tag``."""
+        raise self._unsupported("get_full_name")
+
+    def get_id(self) -> str:
+        """Return the engine's unique identifier of the image."""
+        raise self._unsupported("get_id")
+
+    def is_present(self) -> bool:
+        """Tell whether the engine holds this image."""
+        raise self._unsupported("is_present")
+
+    def pull(self) -> None:
+        """Pull the image from its registry.
+
+        Raises:
+            RegistryError: the registry refused or does not have it.
+        """
+        raise self._unsupported("pull")
+
+    @classmethod
+    def load_from_file(cls, file_path: str) -> Image:
+        """Load an image from an image archive on the host and return it."""
+        raise UnsupportedOperation(cls.backend_name, f"{cls.__name__}.load_from_file")
+
+    def inspect(self, refresh: bool = True) -> dict[str, Any]:
+        """Return the engine's document describing this image.
+
+        Raises:
+            ImageNotFound: the engine does not hold the image.
+        """
+        raise self._unsupported("inspect")
+
+    def get_metadata(self) -> ImageMetadata:
+        """Return fresh :class:`~conu.apidefs.metadata.ImageMetadata` of this image."""
+        raise self._unsupported("get_metadata")
+
+    def rmi(self, force: bool = False, via_name: bool = False) -> None:
+        """Remove the image (by id, or by name when ``via_name``)."""
+        raise self._unsupported("rmi")
+
+    def mount(self, mount_point: str | None = None) -> Filesystem:
+        """Return the image's filesystem, available inside a ``with`` block."""
+        raise self._unsupported("mount")
+
+    def mount_image(self, mount_point: str | None = None) -> Filesystem:
+        """Alias of :meth:`mount`."""
+        return self.mount(mount_point)
+
+    def file_is_present(self, file_path: str) -> bool:
+        """Tell whether ``file_path`` is a regular file in the image, without running it.
+
+        Raises:
+            IOError: the path exists but is not a regular file.
+        """
+        raise self._unsupported("file_is_present")
+
+    def directory_is_present(self, directory_path: str) -> bool:
+        """Tell whether ``directory_path`` is a directory in the image, without running it.
+
+        Raises:
+            IOError: the path exists but is not a directory.
+        """
+        raise self._unsupported("directory_is_present")
+
+    def read_file(self, file_path: str) -> str:
+        """Return the text of ``file_path`` in the image, without running it.
+
+        Raises:
+            ConuException: the file does not exist or cannot be read.
+        """
+        raise self._unsupported("read_file")
+
+    def get_selinux_context(self, file_path: str) -> bytes:
+        """Return the SELinux context of ``file_path`` in the image."""
+        raise self._unsupported("get_selinux_context")
+
+    def run_via_binary(self, *args: Any, **kwargs: Any) -> Container:
+        """Run a container from this image with the engine's command-line client."""
+        raise self._unsupported("run_via_binary")
+
+    def run_via_api(self, container_params: Any = None) -> Container:
+        """Create a container from this image through the engine's API."""
+        raise self._unsupported("run_via_api")
+
+    def create_container(self, container_params: Any = None) -> Container:
+        """Create (not start) a container from this image."""
+        raise self._unsupported("create_container")
+
+    def run_in_pod(self, namespace: str = "default") -> Any:
+        """Run the image in a Kubernetes pod (not part of this distribution)."""
+        raise self._unsupported("run_in_pod")
+
+
+class S2Image:
+    """Mixin of images that are source-to-image builders."""
+
+    backend_name = "<abstract_backend>"
+
+    def extend(self, source: str, new_image_name: str, s2i_args: list[str] | None = None) -> Any:
+        """Build ``new_image_name`` from ``source`` with this builder image.
+
+        Raises:
+            ConuException: ``s2i build`` failed.
+        """
+        raise UnsupportedOperation(self.backend_name, f"{type(self).__name__}.extend")
+
+    def usage(self) -> str:
+        """Return the output of ``s2i usage`` for this image."""
+        raise UnsupportedOperation(self.backend_name, f"{type(self).__name__}.usage")

@@ -1,0 +1,67 @@
+"""Filesystems of Docker containers and images, unpacked through the engine's API.
+
+No host command is needed: the engine streams the root filesystem as a tar archive, which
+is extracted without trusting member names, links or device nodes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from conu.apidefs.filesystem import Filesystem
+from conu.backend.docker.client import translate_errors
+from conu.exceptions import ContainerNotFound
+from conu.utils.archive import extract_tar_stream
+
+if TYPE_CHECKING:
+    from conu.backend.docker.container import DockerContainer
+    from conu.backend.docker.image import DockerImage
+
+__all__ = ["DockerContainerFS", "DockerContainerViaExportFS", "DockerImageViaArchiveFS"]
+
+
+def _export_into(client: Any, container_id: str, mount_point: str) -> None:
+    with translate_errors(f"export container {container_id[:12]!r}", not_found=ContainerNotFound):
+        stream = client.export(container_id)
+        extract_tar_stream(stream, mount_point)
+
+
+class DockerContainerFS(Filesystem):
+    """The filesystem of a Docker container (running or not), as a context manager.
+
+    Args:
+        container: the :class:`~conu.DockerContainer`.
+        mount_point: host directory to unpack into; a temporary one (removed on exit) if None.
+    """
+
+    backend_name = "docker"
+
+    def __init__(self, container: DockerContainer, mount_point: str | None = None) -> None:
+        super().__init__(container, mount_point=mount_point)
+        self.container = container
+
+    def _populate(self) -> None:
+        _export_into(self.container.d, self.container.get_id(), self.mount_point)
+
+
+DockerContainerViaExportFS = DockerContainerFS
+"""conu 1.0's name of :class:`DockerContainerFS`."""
+
+
+class DockerImageViaArchiveFS(Filesystem):
+    """The filesystem of a Docker image, as a context manager (the image is never run).
+
+    Args:
+        image: the :class:`~conu.DockerImage`.
+        mount_point: host directory to unpack into; a temporary one (removed on exit) if None.
+    """
+
+    backend_name = "docker"
+
+    def __init__(self, image: DockerImage, mount_point: str | None = None) -> None:
+        super().__init__(image, mount_point=mount_point)
+        self.image = image
+
+    def _populate(self) -> None:
+        with self.image._helper_container() as helper:
+            _export_into(self.image.d, helper.get_id(), self.mount_point)

@@ -1,0 +1,183 @@
+"""Running containers of a Docker image: via the docker CLI (by design) and via the API."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from conu.apidefs.container import ContainerName
+from conu.backend.docker.client import translate_errors
+from conu.backend.docker.container import DockerContainer
+from conu.backend.docker.container_parameters import DockerContainerParameters, to_api_kwargs
+from conu.backend.docker.run_builder import DockerRunBuilder
+from conu.exceptions import (
+    CommandDoesNotExistException,
+    ContainerFailed,
+    ConuException,
+    ImageNotFound,
+)
+from conu.labels import SESSION_ID, SESSION_LABEL, session_labels
+from conu.probes import wait_for
+
+if TYPE_CHECKING:
+    from conu.backend.docker.image import DockerImage
+
+__all__ = ["create", "make_builder", "run_detached", "run_foreground", "volume_options"]
+
+RUN_TIMEOUT = 120
+"""Seconds ``docker run -d`` may take (the image is local: conu runs it by id)."""
+CREATE_TIMEOUT = 30
+"""Seconds a foreground ``docker run`` may take to create its container."""
+
+
+def make_builder(
+    builder: Any, command: list[str] | None, additional_opts: list[str] | None
+) -> DockerRunBuilder:
+    """Return the builder to use: the given one, or one made of command and options.
+
+    Raises:
+        ConuException: a builder is combined with ``command``/``additional_opts``, or is not
+            a DockerRunBuilder.
+    """
+    if builder is None:
+        return DockerRunBuilder(command=command or [], additional_opts=additional_opts or [])
+    if command is not None or additional_opts is not None:
+        msg = "pass either run_command_instance or command/additional_opts, not both"
+        raise ConuException(msg)
+    if not isinstance(builder, DockerRunBuilder):
+        msg = f"run_command_instance must be a DockerRunBuilder, not {type(builder).__name__}"
+        raise ConuException(msg)
+    return builder
+
+
+def volume_options(volumes: Any) -> list[str]:
+    """Turn one volume spec or a list of them into ``["-v", spec, ...]``."""
+    from conu.utils.filesystem import Volume
+
+    if volumes is None:
+        return []
+    specs = volumes if isinstance(volumes, list) else [volumes]
+    options = []
+    for spec in specs:
+        options += ["-v", str(Volume.create_from_tuple(spec))]
+    return options
+
+
+@contextmanager
+def _cidfile() -> Iterator[str]:
+    directory = tempfile.mkdtemp(prefix="conu-run-")
+    try:
+        yield os.path.join(directory, "cid")
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def _argv(image: DockerImage, builder: DockerRunBuilder, extra: list[str]) -> list[str]:
+    # A copy: the caller's builder may be reused, and conu 1.0's accumulation was a bug.
+    run = copy.copy(builder)
+    run.image_name = image.get_id()
+    run.options = [*builder.options, *extra, "-l", f"{SESSION_LABEL}={SESSION_ID}"]
+    argv = run.build()
+    if shutil.which(argv[0]) is None:
+        msg = f"{argv[0]!r} is not installed: run_via_binary needs the docker command-line client"
+        raise CommandDoesNotExistException(msg)
+    return argv
+
+
+def _container(image: DockerImage, cid: str, **kwargs: Any) -> DockerContainer:
+    container = DockerContainer(image, cid, **kwargs)
+    container.name = ContainerName(str(container.inspect()["Name"]).lstrip("/"))
+    return container
+
+
+def _discard(image: DockerImage, cid: str) -> None:
+    if cid:
+        with translate_errors(f"remove failed container {cid[:12]!r}"):
+            image.d.remove_container(cid, force=True, v=True)
+
+
+def run_detached(image: DockerImage, builder: DockerRunBuilder, volumes: Any) -> DockerContainer:
+    """Run ``docker run -d`` for ``image`` and return its container.
+
+    Raises:
+        ContainerFailed: ``docker run`` failed; a container it created is removed.
+    """
+    with _cidfile() as cidfile:
+        argv = _argv(image, builder, ["-d", *volume_options(volumes), f"--cidfile={cidfile}"])
+        try:
+            done = subprocess.run(argv, capture_output=True, timeout=RUN_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired as exc:
+            _discard(image, _read(cidfile))
+            msg = f"{' '.join(argv)!r} did not finish within {RUN_TIMEOUT}s"
+            raise ContainerFailed(msg) from exc
+        cid = _read(cidfile)
+    if done.returncode != 0:
+        _discard(image, cid)
+        error = done.stderr.decode("utf-8", "replace").strip()
+        msg = f"Container exited with an error: {done.returncode}: {error}"
+        raise ContainerFailed(msg)
+    return _container(image, cid)
+
+
+def run_foreground(
+    image: DockerImage,
+    builder: DockerRunBuilder,
+    volumes: Any,
+    popen_params: dict[str, Any] | None,
+    container_name: str | None,
+) -> DockerContainer:
+    """Start ``docker run`` for ``image`` as a Popen and return its container once created.
+
+    Raises:
+        ContainerFailed: ``docker run`` ended without creating a container, or the
+            container's name is not ``container_name``.
+    """
+    name_opts = ["--name", container_name] if container_name else []
+    with _cidfile() as cidfile:
+        argv = _argv(image, builder, [*volume_options(volumes), *name_opts, f"--cidfile={cidfile}"])
+        popen = subprocess.Popen(argv, **(popen_params or {}))
+        wait_for(
+            lambda: _read(cidfile) or popen.poll() is not None,
+            timeout=CREATE_TIMEOUT,
+            pause=0.01,
+            what=f"{argv[0]} run to create a container",
+        )
+        cid = _read(cidfile)
+    if not cid:
+        msg = f"{' '.join(argv)!r} exited with {popen.returncode} before creating a container"
+        raise ContainerFailed(msg)
+    container = _container(image, cid, popen_instance=popen)
+    if container_name and container.name != container_name:
+        msg = f"container is named {container.name!r}, not {container_name!r}"
+        raise ContainerFailed(msg)
+    return container
+
+
+def create(image: DockerImage, params: Any) -> DockerContainer:
+    """Create (not start) a container of ``image`` from DockerContainerParameters."""
+    params = params if params is not None else DockerContainerParameters()
+    if not isinstance(params, DockerContainerParameters):
+        msg = f"container_params must be DockerContainerParameters, not {type(params).__name__}"
+        raise TypeError(msg)
+    kwargs, host_kwargs = to_api_kwargs(params)
+    kwargs["labels"] = {**(kwargs.get("labels") or {}), **session_labels()}
+    with translate_errors(
+        f"create a container of {image.get_full_name()!r}", not_found=ImageNotFound
+    ):
+        host_config = image.d.create_host_config(**host_kwargs)
+        created = image.d.create_container(image.get_id(), host_config=host_config, **kwargs)
+    return DockerContainer(image, created["Id"], name=params.name)

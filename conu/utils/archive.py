@@ -1,0 +1,480 @@
+"""Tar streams from a container engine, extracted safely, and tars made to send back.
+
+Archives come from images conu does not trust, so extraction guarantees that nothing is created
+or written outside the destination directory:
+
+* member names are made relative and normalised; a name whose ``..`` leaves the destination
+  raises :class:`~conu.exceptions.UnsafePath` naming the member, since skipping it silently
+  would hide a hostile archive and give a tree that is not the image's;
+* directories are walked one component at a time with ``O_NOFOLLOW``, so a member written
+  "through" a symbolic link extracted earlier raises UnsafePath instead of landing where the
+  link points; files are created with ``O_EXCL | O_NOFOLLOW``;
+* symbolic links are created exactly as archived: their targets are container paths, resolved
+  later inside the root by :func:`conu.utils.rootfs.resolve_in_root`;
+* a hard link must name a member extracted earlier from the same archive; anything else
+  (``/etc/shadow`` of the host, ``../outside``) raises UnsafePath;
+* character and block devices and fifos are skipped (logged at debug level): a filesystem check
+  on them then says "absent", never "a regular file";
+* setuid, setgid and sticky bits are dropped, ownership is left to the current user, other mode
+  bits and modification times are kept; directory modes are applied last, deepest first, so a
+  read-only directory such as ``usr/bin`` (0o555) can be filled first and still ends 0o555;
+* file data is copied in 1 MiB chunks and all-zero chunks become holes, so memory stays bounded
+  and a multi-gigabyte zero file stays sparse on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import io
+import logging
+import os
+import shutil
+import stat
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, TYPE_CHECKING
+
+import attrs
+
+from conu.exceptions import ConuException, UnsafePath
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+__all__ = ["IterStream", "extract_tar_stream", "make_tree_writable", "remove_tree", "tar_path"]
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1024 * 1024
+MAX_DEPTH = 256
+"""Deepest member accepted: removal walks trees recursively, one descriptor per level."""
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_SPOOL_MAX = 16 * 1024 * 1024
+
+
+class IterStream(io.RawIOBase):
+    """A read-only, non-seekable binary stream over an iterator of byte chunks.
+
+    Only the chunk being consumed is held, so wrapping a docker-py ``get_archive`` or
+    ``export`` iterator lets :mod:`tarfile` stream an archive of any size.
+
+    Args:
+        chunks: the byte chunks, in order; empty ones are allowed.
+    """
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        super().__init__()
+        self._chunks: Iterator[bytes] = iter(chunks)
+        self._source = chunks
+        self._view = memoryview(b"")
+
+    def readable(self) -> bool:
+        """Tell that the stream can be read (always True)."""
+        return True
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Read up to ``size`` bytes (everything left when negative); b"" at the end."""
+        data = super().read(size)
+        return data if data is not None else b""
+
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        """Copy the next bytes into ``buffer``; 0 means the chunks are exhausted."""
+        while not self._view:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._view = memoryview(chunk).cast("B")
+        target = memoryview(buffer).cast("B")
+        count = min(len(target), len(self._view))
+        target[:count] = self._view[:count]
+        self._view = self._view[count:]
+        return count
+
+    def close(self) -> None:
+        """Close the stream and the chunk source, so an HTTP response is released early."""
+        self._view = memoryview(b"")
+        closer = getattr(self._source, "close", None)
+        if callable(closer):
+            closer()
+        super().close()
+
+
+def extract_tar_stream(
+    source: bytes | IO[bytes] | Iterable[bytes],
+    dest: str | os.PathLike[str],
+    *,
+    strip_components: int = 0,
+) -> list[str]:
+    """Extract a tar stream into ``dest`` without ever writing outside it.
+
+    The archive (plain tar, as engines stream it) is read once, front to back, and never held
+    whole in memory; the module docstring says what is extracted and how. On error the part
+    already extracted stays in ``dest``; remove it with :func:`remove_tree`.
+
+    Args:
+        source: the archive, as bytes, a binary file object or an iterator of byte chunks
+            (what docker-py's ``get_archive`` and ``export`` return).
+        dest: the directory to extract into; created if missing. It should be new or empty: a
+            read-only directory left there by an earlier extraction cannot be filled again.
+        strip_components: leading name components to drop from every member, like tar's
+            option of that name: ``get_archive("/etc")`` yields ``etc/hosts`` and with 1 it
+            lands as ``dest/hosts``. A directory member stripped to nothing gives its mode to
+            ``dest``; other members stripped to nothing are skipped.
+
+    Returns:
+        The names (relative to ``dest``, ``/``-separated) of the entries created, in archive
+        order; skipped devices and fifos are not listed.
+
+    Raises:
+        UnsafePath: a member's name leaves ``dest``, a member would be written through a
+            symbolic link, or a hard link names something not extracted before it.
+        ConuException: the stream is not a valid archive, or a member cannot be placed (its
+            parent is a file, it would replace a non-empty directory, it is nested too deep).
+        OSError: the host refused an operation (disk full, ``dest`` not writable).
+    """
+    os.makedirs(dest, exist_ok=True)
+    root_fd = os.open(dest, _DIR_FLAGS)
+    try:
+        extractor = _Extractor(root_fd, strip_components)
+        with _as_stream(source) as stream:
+            extractor.run(stream)
+        extractor.apply_directory_modes()
+        return extractor.names
+    finally:
+        os.close(root_fd)
+
+
+def _as_stream(source: bytes | IO[bytes] | Iterable[bytes]) -> IterStream:
+    """Present any accepted ``source`` as an :class:`IterStream`."""
+    if isinstance(source, bytes | bytearray):
+        return IterStream([bytes(source)])
+    if hasattr(source, "read"):
+        reader = functools.partial(source.read, CHUNK_SIZE)
+        return IterStream(iter(reader, b""))
+    return IterStream(source)
+
+
+def _normalise(name: str, strip: int, member: str) -> str | None:
+    """Make an archive name relative and lexically normal; None if stripped away entirely.
+
+    Raises:
+        UnsafePath: the name's ``..`` components climb above the archive's root.
+    """
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part == "..":
+            if not parts:
+                msg = f"archive member {member!r} points outside the destination ({name!r})"
+                raise UnsafePath(msg)
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    if len(parts) > MAX_DEPTH + strip:
+        msg = f"archive member {member!r} is nested deeper than {MAX_DEPTH} directories"
+        raise ConuException(msg)
+    if strip and len(parts) < strip:
+        return None
+    return "/".join(parts[strip:])
+
+
+@attrs.define
+class _Extractor:
+    """The state of one extraction: the open destination and what was created so far."""
+
+    root_fd: int
+    strip: int
+    names: list[str] = attrs.Factory(list)
+    seen: set[str] = attrs.Factory(set)
+    dir_modes: dict[str, tuple[int, float]] = attrs.Factory(dict)
+
+    def run(self, stream: IterStream) -> None:
+        """Extract every member of the tar ``stream``."""
+        try:
+            with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK_SIZE) as tar:
+                while (member := tar.next()) is not None:
+                    # Streaming mode still keeps every header read; drop them so memory does
+                    # not grow with the number of members.
+                    tar.members.clear()  # type: ignore[attr-defined]
+                    self._extract(tar, member)
+        except tarfile.TarError as exc:
+            msg = f"the stream is not a valid tar archive: {exc}"
+            raise ConuException(msg) from exc
+
+    def _extract(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        """Create one member, or skip it when it is a device, a fifo or stripped away."""
+        name = _normalise(member.name, self.strip, member.name)
+        if name is None or member.isdev():
+            logger.debug("skipping archive member %r (type %r)", member.name, member.type)
+            return
+        if not name:
+            if member.isdir():
+                self.dir_modes[""] = (member.mode & 0o777, member.mtime)
+            else:
+                logger.debug("skipping archive member %r: stripped to nothing", member.name)
+            return
+        parent, _, leaf = name.rpartition("/")
+        parent_fd = self._open_dirs(parent, member.name, create=True)
+        try:
+            _clear_leaf(parent_fd, leaf, member)
+            self._create(tar, member, parent_fd, leaf, name)
+        finally:
+            os.close(parent_fd)
+        self.names.append(name)
+        self.seen.add(name)
+
+    def _create(
+        self, tar: tarfile.TarFile, member: tarfile.TarInfo, parent_fd: int, leaf: str, name: str
+    ) -> None:
+        """Create ``leaf`` in the open directory ``parent_fd`` from ``member``."""
+        if member.isdir():
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(leaf, 0o755, dir_fd=parent_fd)
+            self.dir_modes[name] = (member.mode & 0o777, member.mtime)
+        elif member.issym():
+            os.symlink(member.linkname, leaf, dir_fd=parent_fd)
+            _set_mtime(leaf, member.mtime, dir_fd=parent_fd)
+        elif member.islnk():
+            self._link(member, parent_fd, leaf)
+        else:
+            data = tar.extractfile(member)
+            fd = os.open(leaf, _FILE_FLAGS, 0o600, dir_fd=parent_fd)
+            try:
+                if data is not None:
+                    _copy_sparse(data, fd)
+                os.fchmod(fd, member.mode & 0o777)
+                _set_mtime(fd, member.mtime)
+            finally:
+                os.close(fd)
+
+    def _link(self, member: tarfile.TarInfo, parent_fd: int, leaf: str) -> None:
+        """Hard-link ``leaf`` to a member extracted earlier, refusing any other target."""
+        target = _normalise(member.linkname, self.strip, member.name)
+        if not target or target not in self.seen:
+            msg = (
+                f"hard link {member.name!r} points to {member.linkname!r},"
+                " which is not a member extracted before it"
+            )
+            raise UnsafePath(msg)
+        target_dir, _, target_leaf = target.rpartition("/")
+        target_fd = self._open_dirs(target_dir, member.name, create=False)
+        try:
+            os.link(
+                target_leaf,
+                leaf,
+                src_dir_fd=target_fd,
+                dst_dir_fd=parent_fd,
+                follow_symlinks=False,
+            )
+        finally:
+            os.close(target_fd)
+
+    def _open_dirs(self, path: str, member: str, *, create: bool) -> int:
+        """Open the directory ``path`` below the root, never following a symbolic link."""
+        fd = os.dup(self.root_fd)
+        try:
+            for part in filter(None, path.split("/")):
+                child = _open_child_dir(fd, part, member, create=create)
+                os.close(fd)
+                fd = child
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def apply_directory_modes(self) -> None:
+        """Give directories their archived modes and times, deepest first, the root last."""
+        by_depth = sorted(self.dir_modes, key=lambda name: (-name.count("/"), name == ""))
+        for name in by_depth:
+            mode, mtime = self.dir_modes[name]
+            try:
+                fd = self._open_dirs(name, name, create=False)
+            except (ConuException, OSError):
+                logger.debug("directory %r was replaced later in the archive", name)
+                continue
+            try:
+                os.fchmod(fd, mode)
+                _set_mtime(fd, mtime)
+            finally:
+                os.close(fd)
+
+
+def _open_child_dir(parent_fd: int, part: str, member: str, *, create: bool) -> int:
+    """Open (or create) the directory ``part`` in ``parent_fd``, refusing symbolic links."""
+    try:
+        return os.open(part, _DIR_FLAGS, dir_fd=parent_fd)
+    except FileNotFoundError:
+        if not create:
+            raise
+    except OSError as exc:
+        # O_NOFOLLOW makes a symbolic link fail with ELOOP; a file fails with ENOTDIR.
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        raise _not_a_directory(parent_fd, part, member) from exc
+    os.mkdir(part, 0o755, dir_fd=parent_fd)
+    return os.open(part, _DIR_FLAGS, dir_fd=parent_fd)
+
+
+def _not_a_directory(parent_fd: int, part: str, member: str) -> ConuException:
+    """Build the error for a member whose parent component ``part`` is not a directory."""
+    st = os.stat(part, dir_fd=parent_fd, follow_symlinks=False)
+    if stat.S_ISLNK(st.st_mode):
+        msg = f"archive member {member!r} would be written through the symbolic link {part!r}"
+        return UnsafePath(msg)
+    msg = f"archive member {member!r} needs {part!r} to be a directory, but it is not"
+    return ConuException(msg)
+
+
+def _clear_leaf(parent_fd: int, leaf: str, member: tarfile.TarInfo) -> None:
+    """Remove what already sits at ``leaf`` so the member can replace it, as tar does.
+
+    A directory is kept for a directory member (it is only updated) and removed only if empty.
+    """
+    try:
+        st = os.stat(leaf, dir_fd=parent_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        os.unlink(leaf, dir_fd=parent_fd)
+    elif not member.isdir():
+        try:
+            os.rmdir(leaf, dir_fd=parent_fd)
+        except OSError as exc:
+            msg = f"archive member {member.name!r} would replace a non-empty directory"
+            raise ConuException(msg) from exc
+
+
+def _copy_sparse(data: IO[bytes], fd: int) -> None:
+    """Copy ``data`` to ``fd`` in bounded chunks, seeking over all-zero chunks to make holes."""
+    while chunk := data.read(CHUNK_SIZE):
+        if chunk.count(0) == len(chunk):
+            os.lseek(fd, len(chunk), os.SEEK_CUR)
+            continue
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(fd, view) :]
+    # A trailing hole is only a seek so far; truncating gives the file its full size.
+    os.ftruncate(fd, os.lseek(fd, 0, os.SEEK_CUR))
+
+
+def _set_mtime(target: int | str, mtime: float, *, dir_fd: int | None = None) -> None:
+    """Set access and modification times of an open fd, or of a link name in ``dir_fd``."""
+    # A time the filesystem cannot store must not fail the extraction: times are informative.
+    with contextlib.suppress(OSError, OverflowError, ValueError):
+        if isinstance(target, int):
+            os.utime(target, (mtime, mtime))
+        else:
+            os.utime(target, (mtime, mtime), dir_fd=dir_fd, follow_symlinks=False)
+
+
+def make_tree_writable(path: str | os.PathLike[str]) -> None:
+    """Give the owner full access to every directory of the tree at ``path``.
+
+    Symbolic links are never followed: a link to a host directory is left alone, and ``path``
+    itself is left alone when it is a link or not a directory.
+
+    Args:
+        path: the top of the tree, e.g. a directory filled by :func:`extract_tar_stream`.
+
+    Raises:
+        OSError: a directory cannot be changed (it belongs to another user, for instance).
+    """
+    if not stat.S_ISDIR(os.lstat(path).st_mode):
+        return
+    _make_dir_usable(os.fspath(path), None)
+    top_fd = os.open(path, _DIR_FLAGS)
+    try:
+        _make_children_writable(top_fd)
+    finally:
+        os.close(top_fd)
+
+
+def _make_dir_usable(name: str, parent_fd: int | None) -> None:
+    """Add u+rwx to the directory ``name``, which the caller saw as a directory, not a link."""
+    # Linux has no chmod that refuses links; the caller's lstat rules them out, and nobody else
+    # writes into a tree conu extracted for itself.
+    mode = stat.S_IMODE(os.stat(name, dir_fd=parent_fd, follow_symlinks=False).st_mode)
+    if mode & stat.S_IRWXU != stat.S_IRWXU:
+        os.chmod(name, mode | stat.S_IRWXU, dir_fd=parent_fd)
+
+
+def _make_children_writable(dir_fd: int) -> None:
+    """Apply :func:`_make_dir_usable` to every directory below the open ``dir_fd``."""
+    with os.scandir(dir_fd) as entries:
+        subdirs = [entry.name for entry in entries if entry.is_dir(follow_symlinks=False)]
+    for name in subdirs:
+        _make_dir_usable(name, dir_fd)
+        child_fd = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+        try:
+            _make_children_writable(child_fd)
+        finally:
+            os.close(child_fd)
+
+
+def remove_tree(path: str | os.PathLike[str]) -> None:
+    """Remove the tree at ``path`` even when it holds read-only directories.
+
+    A missing ``path`` is not an error, and a symbolic link is removed, not followed.
+
+    Args:
+        path: the file, link or directory to remove.
+
+    Raises:
+        OSError: something in the tree cannot be removed.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(mode):
+        os.unlink(path)
+        return
+    make_tree_writable(path)
+    # rmtree works through directory descriptors on Linux, so it never follows a link either.
+    shutil.rmtree(path)
+
+
+def tar_path(
+    src: str | os.PathLike[str], *, arcname: str | None = None, uid: int = 0, gid: int = 0
+) -> IO[bytes]:
+    """Make a tar archive of a host file or directory, for ``put_archive``.
+
+    The archive lives in a spooled temporary file (in memory while small, on disk beyond
+    16 MiB); the caller closes it. Symbolic links are archived as links, not followed.
+
+    Args:
+        src: the host file or directory.
+        arcname: the name of ``src`` inside the archive; its base name by default.
+        uid: the owner the entries get in the container; root by default, like ``docker cp``.
+        gid: the group the entries get in the container.
+
+    Returns:
+        A binary file object positioned at the start of the archive.
+    """
+    name = arcname if arcname is not None else os.path.basename(os.path.normpath(src))
+    with contextlib.ExitStack() as on_error:
+        spool = on_error.enter_context(
+            tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX, mode="w+b")
+        )
+        with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            tar.add(os.fspath(src), arcname=name, filter=_owned_by(uid, gid))
+        # Success: the caller owns the spool now, so it must not be closed on the way out.
+        on_error.pop_all()
+    spool.seek(0)
+    return spool
+
+
+def _owned_by(uid: int, gid: int) -> Callable[[tarfile.TarInfo], tarfile.TarInfo]:
+    """Return a tarfile filter giving every entry the owner ``uid:gid``."""
+
+    def set_owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid, info.gid = uid, gid
+        # Extractors that map names (GNU tar does) would otherwise apply the host's names.
+        info.uname = info.gname = ""
+        return info
+
+    return set_owner
