@@ -62,6 +62,7 @@ def resolve_in_root(root: str | os.PathLike[str], path: str, *, follow_last: boo
     Raises:
         UnsafePath: more than :data:`MAX_SYMLINK_EXPANSIONS` links had to be expanded (a loop),
             or, defensively, the result would lie outside ``root``.
+        OSError: a component cannot be examined (a directory without search permission).
     """
     host_root = os.path.abspath(root)
     follow_last = follow_last or path.endswith("/")

@@ -13,9 +13,10 @@ from conu.backend.docker.image import DockerImage, DockerImagePullPolicy
 from conu.backend.docker.utils import inspect_to_container_metadata, inspect_to_metadata
 from conu.exceptions import NotFound, RegistryError
 from conu.labels import session_filter
+from conu.utils import parse_reference
 from conu.utils.reference import Reference
 
-__all__ = ["DockerBackend"]
+__all__ = ["DockerBackend", "parse_reference"]
 
 CLEANUP_THREADS = 8
 

@@ -1,0 +1,62 @@
+"""Shared fixtures: the engine (a failure in CI when missing), the test images, leak checks."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+IMAGES = Path(__file__).resolve().parent / "images"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+@pytest.fixture(scope="session")
+def engine() -> Any:
+    """The docker client; skips engine tests locally without an engine, fails them in CI."""
+    from conu.backend.docker.client import get_client
+    from conu.exceptions import ConuException
+
+    try:
+        return get_client()
+    except ConuException as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs a container engine (run scripts/engine.sh): {exc}")
+        pytest.skip(f"no container engine: {exc}")
+
+
+@pytest.fixture(scope="session")
+def backend(engine: Any) -> Iterator[Any]:
+    """A DockerBackend for the session; at the end, fails the run if a container leaked."""
+    from conu import DockerBackend
+    from conu.labels import session_filter
+
+    with DockerBackend() as b:
+        yield b
+        leaked = engine.containers(all=True, filters=session_filter())
+        b.cleanup_containers()
+        if leaked:
+            names = [c["Names"][0] for c in leaked]
+            pytest.fail(f"the tests leaked {len(leaked)} container(s): {names}")
+
+
+def _build(name: str) -> Any:
+    import images
+
+    return images.build(str(IMAGES / name), f"conu-test/{name}:latest")
+
+
+@pytest.fixture(scope="session")
+def busybox_image(backend: Any) -> Any:
+    """conu-test/busybox: FROM scratch with the host's static busybox."""
+    return _build("busybox")
+
+
+@pytest.fixture(scope="session")
+def httpd_image(busybox_image: Any) -> Any:
+    """conu-test/httpd: busybox httpd serving /srv/www on port 8080 (EXPOSEd, labelled)."""
+    return _build("httpd")
