@@ -26,18 +26,19 @@ Differences from conu 1.0, all of them fixes:
 
 from __future__ import annotations
 
-import argparse
-import functools
-import ipaddress
-import re
-from collections.abc import Callable, Iterable, Sequence
-from fractions import Fraction
-from typing import Any, NoReturn, TypeAlias, cast
+from collections.abc import Sequence
+from typing import Any, TypeAlias, cast
 
 import attrs
 
 from conu.apidefs.metadata import ContainerMetadata
-from conu.exceptions import InvalidArgument
+from conu.backend.docker._api_kwargs import (
+    CREATE_SAME_NAME,
+    HOST_SAME_NAME,
+    port_api_args,
+    split_volumes,
+)
+from conu.backend.docker._run_options import parse_options
 
 __all__ = ["DockerContainerParameters", "PortBinding", "parse_run_options", "to_api_kwargs"]
 
@@ -223,15 +224,8 @@ def parse_run_options(
     _check_strings("options", options)
     if command is not None:
         _check_strings("command", command)
-    namespace, _unknown = _parser().parse_known_args(list(options))
-    fields = {key: value for key, value in vars(namespace).items() if not key.startswith("_")}
-    labels = dict(namespace._labels) if namespace._labels else None
     return DockerContainerParameters(
-        **fields,
-        command=list(command) if command else None,
-        labels=labels,
-        port_mappings=_port_mappings(namespace._ports),
-        healthcheck=_healthcheck(namespace),
+        **parse_options(options), command=list(command) if command else None
     )
 
 
@@ -252,16 +246,16 @@ def to_api_kwargs(params: DockerContainerParameters) -> tuple[dict[str, Any], di
     Raises:
         InvalidArgument: a volume or a port mapping is malformed.
     """
-    binds, volumes = _split_volumes(params.volumes or [])
-    exposed, bindings = _port_api_args(params)
-    create = {name: getattr(params, name) for name in _CREATE_SAME_NAME}
+    binds, volumes = split_volumes(params.volumes or [])
+    exposed, bindings = port_api_args(params)
+    create = {name: getattr(params, name) for name in CREATE_SAME_NAME}
     create |= {
         "detach": True,
         "environment": params.env_variables or None,
         "ports": exposed or None,
         "volumes": volumes or None,
     }
-    host = {name: getattr(params, name) for name in _HOST_SAME_NAME}
+    host = {name: getattr(params, name) for name in HOST_SAME_NAME}
     host |= {
         "auto_remove": params.remove,
         "binds": binds or None,
@@ -273,305 +267,8 @@ def to_api_kwargs(params: DockerContainerParameters) -> tuple[dict[str, Any], di
     return create, host
 
 
-# Parameters passed under their own name.
-_CREATE_SAME_NAME = (
-    "command",
-    "entrypoint",
-    "healthcheck",
-    "hostname",
-    "labels",
-    "mac_address",
-    "name",
-    "platform",
-    "runtime",
-    "stdin_open",
-    "stop_signal",
-    "tty",
-    "user",
-    "working_dir",
-)
-_HOST_SAME_NAME = (
-    "cap_add",
-    "cap_drop",
-    "devices",
-    "dns",
-    "group_add",
-    "ipc_mode",
-    "isolation",
-    "mem_limit",
-    "mounts",
-    "pids_limit",
-    "privileged",
-    "publish_all_ports",
-    "read_only",
-)
-
-
 def _check_strings(argument: str, value: object) -> None:
     """Raise TypeError unless ``value`` is a list or tuple of strings."""
     if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
         msg = f"{argument!r} must be a list or tuple of str, not {value!r}"
         raise TypeError(msg)
-
-
-# ----------------------------------------------------------------------------- the parser
-
-
-class _OptionParser(argparse.ArgumentParser):
-    """An argument parser that raises InvalidArgument instead of exiting."""
-
-    def error(self, message: str) -> NoReturn:
-        msg = f"invalid docker run options: {message}"
-        raise InvalidArgument(msg)
-
-
-def _option_type(parse: Callable[[str], Any], name: str) -> Callable[[str], Any]:
-    """Wrap a parsing function for argparse, which then names the option in its error."""
-
-    def convert(text: str) -> Any:
-        try:
-            return parse(text)
-        except InvalidArgument as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from exc
-
-    convert.__name__ = name
-    return convert
-
-
-def _parse_label(text: str) -> tuple[str, str]:
-    key, _, value = text.partition("=")
-    if not key.strip():
-        msg = f"label {text!r} has an empty name"
-        raise InvalidArgument(msg)
-    return key, value
-
-
-def _parse_retries(text: str) -> int:
-    if not re.fullmatch(r"[0-9]+", text):
-        msg = f"{text!r} is not a non-negative integer"
-        raise InvalidArgument(msg)
-    return int(text)
-
-
-def _parse_int(text: str) -> int:
-    if not re.fullmatch(r"-?[0-9]+", text):
-        msg = f"{text!r} is not an integer"
-        raise InvalidArgument(msg)
-    return int(text)
-
-
-_DURATION_UNITS_NS = {
-    "ns": 1,
-    "us": 1_000,
-    "\u00b5s": 1_000,  # micro sign
-    "\u03bcs": 1_000,  # Greek mu
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-}
-_DURATION_PART = r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)"
-_MIN_DURATION_NS = 1_000_000
-
-
-def _parse_duration(text: str) -> int:
-    """Read a Go duration (``"1m30s"``) or bare seconds (``"30"``) as nanoseconds."""
-    if re.fullmatch(r"[0-9]+", text):
-        total = Fraction(int(text) * _DURATION_UNITS_NS["s"])
-    elif re.fullmatch(f"(?:{_DURATION_PART})+", text):
-        parts = re.findall(_DURATION_PART, text)
-        total = sum(
-            (Fraction(number) * _DURATION_UNITS_NS[unit] for number, unit in parts), Fraction()
-        )
-    else:
-        msg = f"{text!r} is not a duration such as '30s', '1m30s', '500ms' or seconds"
-        raise InvalidArgument(msg)
-    nanoseconds = int(total)
-    if 0 < nanoseconds < _MIN_DURATION_NS:
-        msg = f"duration {text!r} is shorter than 1ms (docker accepts 0 or at least 1ms)"
-        raise InvalidArgument(msg)
-    return nanoseconds
-
-
-_PROTOCOLS = ("tcp", "udp", "sctp")
-
-
-def _parse_port_spec(spec: str) -> tuple[str, PortBinding]:
-    """Read a ``-p`` value: ``[[ip:]hostPort:]containerPort[/proto]``, IPv6 in brackets.
-
-    Returns:
-        The container port as written and its host binding (None means a random host port).
-    """
-    ip, host, container = _split_port_spec(spec)
-    port, slash, protocol = container.partition("/")
-    _port_number(port, "container port", spec)
-    if slash and protocol not in _PROTOCOLS:
-        msg = (
-            f"unknown protocol {protocol!r} in port mapping {spec!r}, expected one of {_PROTOCOLS}"
-        )
-        raise InvalidArgument(msg)
-    host_port = _port_number(host, "host port", spec) if host else None
-    if not ip:
-        return container, host_port
-    try:
-        ipaddress.ip_address(ip)
-    except ValueError as exc:
-        msg = f"invalid IP address {ip!r} in port mapping {spec!r}"
-        raise InvalidArgument(msg) from exc
-    return container, (ip, host_port)
-
-
-def _split_port_spec(spec: str) -> tuple[str, str, str]:
-    """Split a ``-p`` value into IP, host port and container port ("" when absent)."""
-    if spec.startswith("["):
-        ip, bracket, rest = spec[1:].partition("]:")
-        host, colon, container = rest.partition(":")
-        if bracket and colon:
-            return ip, host, container
-    else:
-        parts = spec.split(":")
-        if len(parts) <= 3:
-            ip, host, container = ["", "", *parts][-3:]
-            return ip, host, container
-    msg = f"port mapping {spec!r} is not [[ip:]hostPort:]containerPort[/protocol]"
-    raise InvalidArgument(msg)
-
-
-def _port_number(text: str, what: str, spec: str) -> int:
-    if re.fullmatch(r"[0-9]{1,5}", text) and 1 <= int(text) <= 65535:
-        return int(text)
-    msg = f"invalid {what} {text!r} in port mapping {spec!r}: expected 1 to 65535"
-    raise InvalidArgument(msg)
-
-
-def _port_mappings(specs: list[tuple[str, PortBinding]] | None) -> dict[str, Any] | None:
-    """Collect parsed ``-p`` values; a port published twice maps to a list of bindings."""
-    if not specs:
-        return None
-    mappings: dict[str, Any] = {}
-    for container, binding in specs:
-        if container not in mappings:
-            mappings[container] = binding
-        elif isinstance(mappings[container], list):
-            mappings[container].append(binding)
-        else:
-            mappings[container] = [mappings[container], binding]
-    return mappings
-
-
-def _port_api_args(
-    params: DockerContainerParameters,
-) -> tuple[list[int | tuple[int, str]], dict[str, Any]]:
-    """Exposed ports and port bindings in docker-py's formats, keys normalised to ``port/proto``."""
-    bindings: dict[str, Any] = {}
-    for key, binding in (params.port_mappings or {}).items():
-        port, protocol = _container_port(str(key))
-        bindings[f"{port}/{protocol}"] = binding
-    exposed: list[int | tuple[int, str]] = []
-    for key in [*bindings, *params.exposed_ports]:
-        port, protocol = _container_port(key)
-        entry = port if protocol == "tcp" else (port, protocol)
-        if entry not in exposed:
-            exposed.append(entry)
-    return exposed, bindings
-
-
-def _container_port(key: str) -> tuple[int, str]:
-    port, _, protocol = key.partition("/")
-    if protocol and protocol not in _PROTOCOLS:
-        msg = f"unknown protocol {protocol!r} in container port {key!r}"
-        raise InvalidArgument(msg)
-    return _port_number(port, "container port", key), protocol or "tcp"
-
-
-def _split_volumes(specs: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Split ``-v`` values into binds and container-side volume paths."""
-    binds: list[str] = []
-    targets: list[str] = []
-    for spec in specs:
-        parts = spec.split(":")
-        if len(parts) == 1 and spec:
-            targets.append(spec)
-        elif len(parts) in (2, 3) and parts[0] and parts[1]:
-            binds.append(spec)
-            targets.append(parts[1])
-        else:
-            msg = f"volume {spec!r} is neither '/target' nor 'source:target[:mode]'"
-            raise InvalidArgument(msg)
-    return binds, targets
-
-
-_DURATION = _option_type(_parse_duration, "duration")
-
-# dest, option strings, argparse action, value parser. Dests starting with "_" are not
-# DockerContainerParameters arguments and are post-processed.
-_OPTIONS: tuple[tuple[str, tuple[str, ...], str, Callable[[str], Any] | None], ...] = (
-    ("stdin_open", ("-i", "--interactive"), "store_true", None),
-    ("detach", ("-d", "--detach"), "store_true", None),
-    ("tty", ("-t", "--tty"), "store_true", None),
-    ("init", ("--init",), "store_true", None),
-    ("privileged", ("--privileged",), "store_true", None),
-    ("publish_all_ports", ("-P", "--publish-all"), "store_true", None),
-    ("read_only", ("--read-only",), "store_true", None),
-    ("remove", ("--rm",), "store_true", None),
-    ("entrypoint", ("--entrypoint",), "store", None),
-    ("hostname", ("-h", "--hostname"), "store", None),
-    ("name", ("--name",), "store", None),
-    ("ipc_mode", ("--ipc",), "store", None),
-    ("isolation", ("--isolation",), "store", None),
-    ("mac_address", ("--mac-address",), "store", None),
-    ("mem_limit", ("-m", "--memory"), "store", None),
-    ("network", ("--network",), "store", None),
-    ("platform", ("--platform",), "store", None),
-    ("runtime", ("--runtime",), "store", None),
-    ("stop_signal", ("--stop-signal",), "store", None),
-    ("user", ("-u", "--user"), "store", None),
-    ("working_dir", ("-w", "--workdir"), "store", None),
-    ("pids_limit", ("--pids-limit",), "store", _option_type(_parse_int, "integer")),
-    ("env_variables", ("-e", "--env"), "append", None),
-    ("cap_add", ("--cap-add",), "append", None),
-    ("cap_drop", ("--cap-drop",), "append", None),
-    ("devices", ("--device",), "append", None),
-    ("dns", ("--dns",), "append", None),
-    ("group_add", ("--group-add",), "append", None),
-    ("mounts", ("--mount",), "append", None),
-    ("volumes", ("-v", "--volume"), "append", None),
-    ("_labels", ("-l", "--label"), "append", _option_type(_parse_label, "label")),
-    ("_ports", ("-p", "--publish"), "append", _option_type(_parse_port_spec, "port")),
-    ("_health_cmd", ("--health-cmd",), "store", None),
-    ("_interval", ("--health-interval",), "store", _DURATION),
-    ("_timeout", ("--health-timeout",), "store", _DURATION),
-    ("_start_period", ("--health-start-period",), "store", _DURATION),
-    ("_retries", ("--health-retries",), "store", _option_type(_parse_retries, "retries")),
-    ("_no_healthcheck", ("--no-healthcheck",), "store_true", None),
-    # docker options that would otherwise be taken for abbreviations of --ipc / --pids-limit
-    ("_ignored", ("--ip", "--pid"), "store", None),
-)
-
-
-@functools.cache
-def _parser() -> _OptionParser:
-    parser = _OptionParser(prog="docker run", add_help=False, allow_abbrev=True)
-    for dest, flags, action, value_type in _OPTIONS:
-        if value_type is None:
-            parser.add_argument(*flags, dest=dest, action=action)
-        else:
-            parser.add_argument(*flags, dest=dest, action=action, type=value_type)
-    return parser
-
-
-def _healthcheck(namespace: argparse.Namespace) -> dict[str, Any] | None:
-    """Build docker-py's healthcheck dict from the ``--health-*`` options."""
-    check: dict[str, Any] = {}
-    if namespace._health_cmd is not None:
-        check["test"] = ["CMD-SHELL", namespace._health_cmd]
-    for key in ("interval", "timeout", "start_period", "retries"):
-        value = getattr(namespace, f"_{key}")
-        if value is not None:
-            check[key] = value
-    if not namespace._no_healthcheck:
-        return check or None
-    if check:
-        msg = "invalid docker run options: --no-healthcheck conflicts with --health-* options"
-        raise InvalidArgument(msg)
-    return {"test": ["NONE"]}
