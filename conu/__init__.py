@@ -9,6 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# Eager, so that conu.version stays the version string as in conu 1.0: importing the
+# submodule later would bind the module there.
+from conu.version import __version__
+
+version = __version__
+
 if TYPE_CHECKING:
     from conu.apidefs.backend import CleanupPolicy
     from conu.backend.docker.backend import DockerBackend
@@ -78,12 +84,6 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("__version__", "version"):
-        # conu 1.0 rebinds conu.version to the version string (the module conu.version
-        # exists too, for "from conu.version import __version__").
-        value: Any = importlib.import_module("conu._version").__version__
-        globals().update(version=value, __version__=value)
-        return value
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
     else:

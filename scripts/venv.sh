@@ -19,6 +19,6 @@ if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     fi
 fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip "setuptools>=70.1" wheel
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
 touch "$STAMP"
