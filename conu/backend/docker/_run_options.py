@@ -157,7 +157,9 @@ def _parse_port_spec(spec: str) -> tuple[str, PortBinding]:
     if slash and protocol not in PROTOCOLS:
         msg = f"unknown protocol {protocol!r} in port mapping {spec!r}, expected one of {PROTOCOLS}"
         raise InvalidArgument(msg)
-    host_port = port_number(host, "host port", spec) if host else None
+    # docker run reads host port 0 like an empty one: any free port
+    any_port = not host or (host.isdigit() and int(host) == 0)
+    host_port = None if any_port else port_number(host, "host port", spec)
     if not ip:
         return container, host_port
     try:

@@ -11,7 +11,7 @@ from conu.backend.docker.client import get_client, translate_errors
 from conu.backend.docker.container import DockerContainer
 from conu.backend.docker.image import DockerImage, DockerImagePullPolicy
 from conu.backend.docker.utils import inspect_to_container_metadata, inspect_to_metadata
-from conu.exceptions import NotFound, RegistryError
+from conu.exceptions import Conflict, NotFound, RegistryError
 from conu.labels import session_filter
 from conu.utils import parse_reference
 from conu.utils.reference import Reference
@@ -100,6 +100,10 @@ class DockerBackend(Backend):
                     remove(ident, **kwargs)
             except NotFound:
                 pass  # already gone (e.g. a container started with --rm)
+            except Conflict as exc:
+                # the engine is removing it already (an exited --rm container)
+                if "already in progress" not in str(exc):
+                    raise
 
         if not ids:
             return

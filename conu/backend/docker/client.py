@@ -114,10 +114,14 @@ def translate_errors(
         cls = Conflict if exc.status_code == 409 else api_error
         msg = f"cannot {what}: {_explain(exc)}"
         raise cls(msg) from exc
-    except requests.exceptions.ReadTimeout as exc:
-        msg = f"cannot {what}: the engine at {engine_address()} did not answer in {timeout}s"
-        raise ProbeTimeout(msg) from exc
-    except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
+    except (
+        requests.exceptions.ReadTimeout,
+        requests.exceptions.ConnectionError,
+        docker.errors.DockerException,
+    ) as exc:
+        if _is_read_timeout(exc):
+            msg = f"cannot {what}: the engine at {engine_address()} did not answer in {timeout}s"
+            raise ProbeTimeout(msg) from exc
         if _is_unreachable(exc):
             msg = f"cannot {what}: the engine at {engine_address()} does not answer ({exc})"
             raise EngineUnreachable(msg) from exc
@@ -130,6 +134,20 @@ def _explain(exc: Any) -> str:
     if isinstance(explanation, bytes):
         explanation = explanation.decode("utf-8", "replace")
     return str(explanation or exc).strip()
+
+
+def _is_read_timeout(exc: BaseException) -> bool:
+    """Tell whether ``exc`` is a read timeout of a request the engine accepted.
+
+    Over the engine's unix socket requests reports a read timeout as a ``ConnectionError``
+    wrapping urllib3's ``ReadTimeoutError``, not as ``ReadTimeout``.
+    """
+    import requests.exceptions
+    import urllib3.exceptions
+
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return True
+    return any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args)
 
 
 def _is_unreachable(exc: BaseException) -> bool:

@@ -19,6 +19,7 @@ from conu.backend.docker.run_builder import DockerRunBuilder
 from conu.exceptions import (
     CommandDoesNotExistException,
     ContainerFailed,
+    ContainerNotFound,
     ConuException,
     ImageNotFound,
 )
@@ -164,7 +165,22 @@ def run_foreground(
     if container_name and container.name != container_name:
         msg = f"container is named {container.name!r}, not {container_name!r}"
         raise ContainerFailed(msg)
+    # docker run writes the cidfile on create, before the start: wait for the start, so
+    # that is_running() and write_to_stdin() work on what this returns
+    wait_for(
+        lambda: popen.poll() is not None or _started(container),
+        timeout=CREATE_TIMEOUT,
+        pause=0.01,
+        what=f"container {container.name!r} to start",
+    )
     return container
+
+
+def _started(container: DockerContainer) -> bool:
+    try:
+        return container.get_status() != "created"
+    except ContainerNotFound:  # already removed (--rm)
+        return True
 
 
 def create(image: DockerImage, params: Any) -> DockerContainer:
