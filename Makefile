@@ -19,8 +19,8 @@ demo: engine venv
 	$(PY) -m pytest -p no:cacheprovider -v --no-header -rA examples/
 
 lint: venv
-	$(VENV)/bin/ruff check conu tests examples bench
-	$(VENV)/bin/ruff format --check conu tests examples bench
+	$(VENV)/bin/ruff check conu tests examples scripts
+	$(VENV)/bin/ruff format --check conu tests examples scripts
 
 typecheck: venv
 	$(VENV)/bin/mypy conu
