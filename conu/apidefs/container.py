@@ -207,8 +207,10 @@ class Container(abc.ABC):
         return int(ports[0])
 
     def _http_base(self, host: str | None, port: int | str | None) -> tuple[str, int]:
+        if host is not None:  # the caller knows where to go; the port is taken as given
+            return host, self._default_port(port)
         endpoint = self.get_endpoint(self._default_port(port))
-        return (host or endpoint.host, endpoint.port if host is None else int(port or 0))
+        return endpoint.host, endpoint.port
 
     def http_request(
         self,

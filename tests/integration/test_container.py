@@ -176,6 +176,9 @@ def test_http(httpd_image: Any, run: Callable[..., Any]) -> None:
         assert session.get("/sub/").text == "sub page\n"
     with c.http_client() as session:
         assert session.get("/sub/").ok
+    # An explicit host with the default port: the first exposed one.
+    ip = c.get_IPv4s()[0]
+    assert c.http_request("/sub/", host=ip).text == "sub page\n"
 
 
 def test_open_connection(httpd_image: Any, run: Callable[..., Any]) -> None:
