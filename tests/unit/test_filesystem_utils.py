@@ -15,28 +15,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from fake_commands import fake_command
 
 from conu.exceptions import CommandDoesNotExistException, ConuException, InvalidArgument
 from conu.utils.filesystem import Directory, Volume
 
 NOBODY = 65534
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
-
-
-def fake_command(directory: Path, name: str, script: str) -> None:
-    """Put an executable shell script called ``name`` into ``directory``."""
-    path = directory / name
-    path.write_text(f"#!/bin/sh\n{script}\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-
-
-@pytest.fixture
-def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty directory that is the only entry of PATH."""
-    directory = tmp_path / "bin"
-    directory.mkdir()
-    monkeypatch.setenv("PATH", str(directory))
-    return directory
 
 
 def selinux_enabled() -> bool:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
-import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fake_commands import fake_command
 
 import conu.exceptions
 from conu.exceptions import ConuException, InvalidArgument, InvalidReference
@@ -38,22 +38,6 @@ from conu.utils import (
 )
 
 LOOP = ["bash", "-c", "for x in `seq 1 5`; do echo $x; sleep 0.01; done"]
-
-
-def fake_command(directory: Path, name: str, script: str) -> None:
-    """Put an executable shell script called ``name`` into ``directory``."""
-    path = directory / name
-    path.write_text(f"#!/bin/sh\n{script}\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-
-
-@pytest.fixture
-def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty directory that is the only entry of PATH."""
-    directory = tmp_path / "bin"
-    directory.mkdir()
-    monkeypatch.setenv("PATH", str(directory))
-    return directory
 
 
 @pytest.fixture
