@@ -39,6 +39,7 @@ def backend(engine: Any) -> Iterator[Any]:
         yield b
         leaked = engine.containers(all=True, filters=session_filter())
         b.cleanup_containers()
+        b.cleanup_images()  # the session's test images (built with its labels)
         if leaked:
             names = [c["Names"][0] for c in leaked]
             pytest.fail(f"the tests leaked {len(leaked)} container(s): {names}")

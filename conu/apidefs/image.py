@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from conu.exceptions import UnsupportedOperation
@@ -58,6 +59,56 @@ class Image:
             RegistryError: the registry refused or does not have it.
         """
         raise self._unsupported("pull")
+
+    def push(self, repository: str | None = None, tag: str | None = None) -> Image:
+        """Push the image (tagged first as ``repository:tag`` when given) and return it.
+
+        Raises:
+            RegistryError: the registry refused the push.
+        """
+        raise self._unsupported("push")
+
+    def tag_image(self, repository: str | None = None, tag: str | None = None) -> Image:
+        """Give the image another name, ``repository:tag``, and return it under that name.
+
+        Raises:
+            ValueError: neither ``repository`` nor ``tag`` is given.
+        """
+        raise self._unsupported("tag_image")
+
+    @classmethod
+    def build(cls, path: str, tag: str | None = None, dockerfile: str | None = None) -> Image:
+        """Build an image from the context directory ``path`` and return it.
+
+        Raises:
+            BuildFailed: the build failed.
+        """
+        raise UnsupportedOperation(cls.backend_name, f"{cls.__name__}.build")
+
+    def get_layer_ids(self, rev: bool = True) -> list[str]:
+        """Return the ids of the image's layers, newest first (oldest first with ``rev=False``)."""
+        raise self._unsupported("get_layer_ids")
+
+    def layers(self, rev: bool = True) -> Sequence[Image]:
+        """Return the image's layers as images."""
+        raise self._unsupported("layers")
+
+    def save_to(self, image: Any) -> None:
+        """Save the image to an archive file (a path) or copy it to another image."""
+        raise self._unsupported("save_to")
+
+    def load_from(self, image: Any) -> None:
+        """Load the image from an archive file (a path) or copy it from another image."""
+        raise self._unsupported("load_from")
+
+    def has_pkgs_signed_with(self, allowed_keys: list[str]) -> bool:
+        """Check that every RPM package in the image is signed with one of ``allowed_keys``.
+
+        Raises:
+            CommandDoesNotExistException: the image has no ``rpm``.
+            PackageSignatureException: a package is unsigned or signed with another key.
+        """
+        raise self._unsupported("has_pkgs_signed_with")
 
     @classmethod
     def load_from_file(cls, file_path: str) -> Image:

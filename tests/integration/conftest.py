@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -54,3 +58,86 @@ def run(busybox_image: Any, track: Callable[[Any], Any]) -> Callable[..., Any]:
 def sleeper(run: Callable[..., Any]) -> Any:
     """A running busybox container that sleeps (for exec, copy and inspection)."""
     return run(["sleep", "300"])
+
+
+@pytest.fixture(scope="session")
+def make_image(backend: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
+    """Build an image from Dockerfile text (and extra context files), labelled with the
+    session (removed at its end) and with a label of its own, so its id is new."""
+    from conu import DockerImage
+    from conu.labels import session_labels
+
+    def build(dockerfile: str, tag: str | None = None, files: dict[str, str] | None = None) -> Any:
+        context = tmp_path_factory.mktemp("context")
+        (context / "Dockerfile").write_text(dockerfile)
+        for name, text in (files or {}).items():
+            (context / name).write_text(text)
+            (context / name).chmod(0o755)
+        labels = {**session_labels(), "conu.test.build": context.name}
+        return DockerImage.build(str(context), tag=tag, labels=labels)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def registry(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A docker-registry on a free loopback port, for the session; yields ``host:port``."""
+    from conu.probes import wait_for
+    from conu.utils.net import Endpoint, port_accepts
+
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        message = "the registry tests need docker-registry (run scripts/engine.sh as root)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    root = tmp_path_factory.mktemp("registry")
+    port = _free_port()
+    config = root / "config.yml"
+    config.write_text(REGISTRY_CONFIG.format(root=root / "data", port=port))
+    with open(root / "registry.log", "wb") as log:
+        server = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
+    try:
+        endpoint = Endpoint("127.0.0.1", port)
+        wait_for(
+            lambda: server.poll() is not None or port_accepts(endpoint),
+            timeout=30,
+            what=f"docker-registry to listen on 127.0.0.1:{port}",
+            pause=0.05,
+        )
+        if server.poll() is not None:
+            pytest.fail(f"docker-registry exited: {(root / 'registry.log').read_text()}")
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+REGISTRY_CONFIG = """\
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: {root}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:{port}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def no_session_containers(engine: Any) -> Iterator[None]:
+    """Fail the test if a container of the session is left when it ends (helpers included)."""
+    from conu.labels import session_filter
+
+    yield
+    left = engine.containers(all=True, filters=session_filter())
+    assert not left, f"containers left behind: {[c['Names'] for c in left]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
@@ -87,10 +88,16 @@ class DockerBackend(Backend):
         self._remove_all([v["Name"] for v in volumes], self.d.remove_volume, force=True)
 
     def cleanup_images(self) -> None:
-        """Remove the images that carry this session's label."""
+        """Remove the images that carry this session's label (all their names).
+
+        Newest first and one at a time: an image built on another inherits its labels, and
+        the engine refuses to remove a parent before its children.
+        """
         with translate_errors("list this session's images"):
-            ids = [i["Id"] for i in self.d.images(filters=session_filter())]
-        self._remove_all(ids, self.d.remove_image, force=True)
+            entries = self.d.images(filters=session_filter())
+        for entry in sorted(entries, key=lambda e: e.get("Created") or 0, reverse=True):
+            with contextlib.suppress(NotFound), translate_errors(f"remove image {entry['Id']!r}"):
+                self.d.remove_image(entry["Id"], force=True)
 
     @staticmethod
     def _remove_all(ids: list[str], remove: Any, **kwargs: Any) -> None:

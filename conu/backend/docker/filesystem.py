@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from conu.apidefs.filesystem import Filesystem
 from conu.backend.docker.client import translate_errors
+from conu.backend.docker.image_files import helper_container
 from conu.exceptions import ContainerNotFound
 from conu.utils.archive import extract_tar_stream
 
@@ -63,5 +64,5 @@ class DockerImageViaArchiveFS(Filesystem):
         self.image = image
 
     def _populate(self) -> None:
-        with self.image._helper_container() as helper:
+        with helper_container(self.image.d, self.image.get_id()) as helper:
             _export_into(self.image.d, helper.get_id(), self.mount_point)

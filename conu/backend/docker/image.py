@@ -1,17 +1,24 @@
-"""Docker images: identity, registry operations, files, and running containers."""
+"""Docker images: identity, registry operations, builds, archives and running containers.
+
+File checks and mounts live in :mod:`~conu.backend.docker.image_files`, skopeo copies in
+:mod:`~conu.backend.docker.skopeo`; :class:`DockerImage` combines them.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import logging
-from collections.abc import Iterator
+import os
 from typing import TYPE_CHECKING, Any
 
 from conu.apidefs.image import Image, S2Image
 from conu.apidefs.metadata import ImageMetadata
-from conu.backend.docker import files, running
+from conu.backend.docker import running
+from conu.backend.docker.archives import ArchiveMixin
 from conu.backend.docker.client import get_client, translate_errors
+from conu.backend.docker.events import consume
+from conu.backend.docker.image_files import ImageFilesMixin
+from conu.backend.docker.s2i import BUILD_TIMEOUT, run_s2i
+from conu.backend.docker.skopeo import SkopeoMixin, SkopeoTransport
 from conu.backend.docker.utils import inspect_to_metadata
 from conu.exceptions import (
     BuildFailed,
@@ -19,18 +26,13 @@ from conu.exceptions import (
     ImageNotFound,
     InvalidArgument,
     RegistryError,
-    WrongFileType,
 )
-from conu.labels import session_labels
 from conu.utils.reference import Reference
 
 if TYPE_CHECKING:
     from conu.backend.docker.container import DockerContainer
-    from conu.backend.docker.filesystem import DockerImageViaArchiveFS
 
 __all__ = ["DockerImage", "DockerImagePullPolicy", "S2IDockerImage"]
-
-logger = logging.getLogger(__name__)
 
 
 class DockerImagePullPolicy(enum.Enum):
@@ -41,7 +43,7 @@ class DockerImagePullPolicy(enum.Enum):
     ALWAYS = 2
 
 
-class DockerImage(Image):
+class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
     """A Docker image.
 
     Args:
@@ -54,6 +56,7 @@ class DockerImage(Image):
     Raises:
         InvalidReference: ``repository`` or ``tag`` is malformed (before any engine call).
         ConuException: ``tag`` is not a str, or ``pull_policy`` not a DockerImagePullPolicy.
+        RegistryError, ImageNotFound: the pull the policy asks for failed.
     """
 
     backend_name = "docker"
@@ -71,10 +74,10 @@ class DockerImage(Image):
         if not isinstance(pull_policy, DockerImagePullPolicy):
             msg = f"pull_policy must be a DockerImagePullPolicy, not {pull_policy!r}"
             raise ConuException(msg)
-        self.reference = _reference(repository, tag) if repository is not None else None
         if repository is None and not identifier:
             msg = "an image needs a repository or an identifier"
             raise InvalidArgument(msg)
+        self.reference = _reference(repository, tag) if repository is not None else None
         name = self.reference.name if self.reference else None
         super().__init__(name, self.reference.tag if self.reference else tag)
         self._id = identifier
@@ -83,13 +86,10 @@ class DockerImage(Image):
         self._inspect_data: dict[str, Any] | None = None
         self.metadata = ImageMetadata()
         self.path: str | None = None
-        self._apply_pull_policy()
-
-    def _apply_pull_policy(self) -> None:
-        policy = self.pull_policy
-        if policy is DockerImagePullPolicy.NEVER:
-            return
-        if policy is DockerImagePullPolicy.ALWAYS or not self.is_present():
+        self._transport: SkopeoTransport | None = None
+        if pull_policy is DockerImagePullPolicy.ALWAYS or (
+            pull_policy is DockerImagePullPolicy.IF_NOT_PRESENT and not self.is_present()
+        ):
             self.pull()
 
     def __str__(self) -> str:
@@ -136,7 +136,10 @@ class DockerImage(Image):
         return inspect_to_metadata(self.metadata, self.inspect(refresh=True))
 
     def get_layer_ids(self, rev: bool = True) -> list[str]:
-        """Return the ids of the image's layers, newest first (oldest first with ``rev=False``)."""
+        """Return the ids of the image's layers, newest first (oldest first with ``rev=False``).
+
+        Layers built elsewhere and pulled have no id in the engine: they are ``"<missing>"``.
+        """
         with translate_errors(f"read history of {self._ref()!r}", not_found=ImageNotFound):
             history = self.d.history(self.get_id())
         ids = [str(layer["Id"]) for layer in history]
@@ -152,11 +155,12 @@ class DockerImage(Image):
     # -- registry -------------------------------------------------------------------------
 
     def pull(self) -> None:
-        """Pull the image from its registry.
+        """Pull the image (by tag or digest) from its registry.
 
         Raises:
-            RegistryError: the registry refused, or has no such image (message names both the
-                reference and the registry's reason).
+            ImageNotFound: the registry has no such image.
+            RegistryError: the registry refused or cannot be reached. Both messages name the
+                reference and the registry's reason.
         """
         if self.reference is None:
             msg = f"image {self._id!r} has no repository to pull from"
@@ -164,35 +168,42 @@ class DockerImage(Image):
         ref = self.reference
         what = f"pull {self.get_full_name()!r}"
         with translate_errors(what, not_found=ImageNotFound, api_error=RegistryError):
-            tag = ref.digest or ref.tag or "latest"
-            events = self.d.pull(ref.name, tag=tag, stream=True, decode=True)
-            _consume(events, what, RegistryError)
+            events = self.d.pull(
+                ref.name, tag=ref.digest or ref.tag or "latest", stream=True, decode=True
+            )
+            consume(events, what, RegistryError)
         self._inspect_data = None
 
     def push(self, repository: str | None = None, tag: str | None = None) -> DockerImage:
         """Push the image (tagged first as ``repository:tag`` when given) and return it.
 
         Raises:
-            RegistryError: the registry refused the push.
+            RegistryError: the registry refused the push or cannot be reached.
         """
         image = self.tag_image(repository, tag) if repository or tag else self
+        if image.reference is None:
+            msg = f"image {self._id!r} has no repository to push to"
+            raise InvalidArgument(msg)
         what = f"push {image.get_full_name()!r}"
         with translate_errors(what, not_found=ImageNotFound, api_error=RegistryError):
-            name = image.reference.name if image.reference else image.get_full_name()
-            events = self.d.push(name, tag=image.tag, stream=True, decode=True)
-            _consume(events, what, RegistryError)
+            events = self.d.push(image.reference.name, tag=image.tag, stream=True, decode=True)
+            consume(events, what, RegistryError)
         return image
 
     def tag_image(self, repository: str | None = None, tag: str | None = None) -> DockerImage:
         """Tag the image as ``repository:tag`` (defaults: this repository, ``latest``).
 
         Raises:
-            ValueError: neither ``repository`` nor ``tag`` is given.
+            ValueError: neither ``repository`` nor ``tag`` is given (InvalidArgument).
+            InvalidReference: the new name is malformed.
         """
         if not repository and not tag:
             msg = "tag_image needs a repository or a tag"
-            raise ValueError(msg)
-        target = _reference(repository or self.name or "", tag or "latest")
+            raise InvalidArgument(msg)
+        if not repository and not self.name:
+            msg = f"image {self._id!r} has no repository: pass one to tag_image"
+            raise InvalidArgument(msg)
+        target = _reference(repository or str(self.name), tag or "latest")
         with translate_errors(f"tag {self._ref()!r} as {str(target)!r}", not_found=ImageNotFound):
             self.d.tag(self.get_id(), target.name, tag=target.tag)
         return DockerImage(
@@ -208,98 +219,55 @@ class DockerImage(Image):
         with translate_errors(f"remove image {ref!r}", not_found=ImageNotFound):
             self.d.remove_image(ref, force=force)
         self._inspect_data = None
+        if self.reference is not None:
+            self._id = None  # the name is gone; it may come back as another image
 
     @classmethod
-    def build(cls, path: str, tag: str | None = None, dockerfile: str | None = None) -> DockerImage:
-        """Build an image from directory ``path`` and return it.
+    def build(
+        cls,
+        path: str,
+        tag: str | None = None,
+        dockerfile: str | None = None,
+        *,
+        labels: dict[str, str] | None = None,
+        timeout: float = BUILD_TIMEOUT,
+    ) -> DockerImage:
+        """Build an image from the context directory ``path`` and return it.
+
+        Args:
+            path: the build context (a directory).
+            tag: name the image ``tag`` (``repository[:tag]``).
+            dockerfile: the Dockerfile's path within the context (``Dockerfile`` by default).
+            labels: labels to add to the image.
+            timeout: seconds the engine may stay silent during the build.
 
         Raises:
+            InvalidArgument: ``path`` is not a directory.
             BuildFailed: the build failed; the message has the builder's last output.
         """
-        if not path:
-            msg = "build needs the path of a build context"
+        if not path or not os.path.isdir(path):
+            msg = f"build needs the path of a build context directory, not {path!r}"
             raise InvalidArgument(msg)
         reference = _reference(tag, None) if tag else None
         what = f"build {path!r}"
         client = get_client()
-        with translate_errors(what, api_error=BuildFailed):
+        with translate_errors(what, api_error=BuildFailed, timeout=timeout):
             events = client.build(
                 path=path,
                 tag=str(reference) if reference else None,
                 dockerfile=dockerfile,
                 rm=True,
                 forcerm=True,
+                labels=labels,
+                timeout=timeout,
                 decode=True,
             )
-            image_id = _consume(events, what, BuildFailed)
-        if not image_id:
+            ids = consume(events, what, BuildFailed)
+        if not ids:
             msg = f"{what}: the engine reported no image id"
             raise BuildFailed(msg)
         name, tag_ = (reference.name, reference.tag) if reference else (None, None)
-        return cls(name, tag=tag_, identifier=image_id, pull_policy=DockerImagePullPolicy.NEVER)
-
-    # -- files ----------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _helper_container(self) -> Iterator[_Helper]:
-        """Yield a created, never started container of this image; always removed after."""
-        with translate_errors(
-            f"create a helper container of {self._ref()!r}", not_found=ImageNotFound
-        ):
-            created = self.d.create_container(
-                self.get_id(),
-                entrypoint=["/.conu-never-run"],
-                command=[],
-                labels=session_labels(),
-                network_disabled=True,
-            )
-        helper = _Helper(self.d, created["Id"])
-        try:
-            yield helper
-        finally:
-            with translate_errors(f"remove helper container {helper.cid[:12]!r}"):
-                self.d.remove_container(helper.cid, force=True, v=True)
-
-    def file_is_present(self, file_path: str) -> bool:
-        """Tell whether ``file_path`` is a regular file in the image, without running it.
-
-        Raises:
-            WrongFileType: it exists but is not a regular file (an ``OSError`` too).
-        """
-        with self._helper_container() as helper:
-            stat = files.stat_path(helper, file_path)
-        if stat is not None and not stat.is_file:
-            raise WrongFileType(21, f"{file_path!r} exists but is not a regular file", file_path)
-        return stat is not None
-
-    def directory_is_present(self, directory_path: str) -> bool:
-        """Tell whether ``directory_path`` is a directory in the image, without running it.
-
-        Raises:
-            WrongFileType: it exists but is not a directory (an ``OSError`` too).
-        """
-        with self._helper_container() as helper:
-            stat = files.stat_path(helper, directory_path)
-        if stat is not None and not stat.is_dir:
-            raise WrongFileType(
-                20, f"{directory_path!r} exists but is not a directory", directory_path
-            )
-        return stat is not None
-
-    def read_file(self, file_path: str) -> str:
-        """Return the text of ``file_path`` in the image, without running it.
-
-        Raises:
-            ConuException: the file does not exist or is not a regular file.
-        """
-        with self._helper_container() as helper:
-            return files.read_path(helper, file_path).decode("utf-8", errors="replace")
-
-    def mount(self, mount_point: str | None = None) -> DockerImageViaArchiveFS:
-        """Return the image's filesystem; its files appear inside a ``with`` block."""
-        from conu.backend.docker.filesystem import DockerImageViaArchiveFS
-
-        return DockerImageViaArchiveFS(self, mount_point=mount_point)
+        return cls(name, tag=tag_, identifier=ids[-1], pull_policy=DockerImagePullPolicy.NEVER)
 
     # -- running containers -------------------------------------------------------------
 
@@ -359,42 +327,30 @@ class DockerImage(Image):
 class S2IDockerImage(DockerImage, S2Image):
     """A Docker image that is a source-to-image builder (needs the ``s2i`` binary)."""
 
+    def extend(
+        self,
+        source: str,
+        new_image_name: str,
+        s2i_args: list[str] | None = None,
+        timeout: float = BUILD_TIMEOUT,
+    ) -> S2IDockerImage:
+        """Build ``new_image_name`` from the sources ``source`` with this builder image.
 
-class _Helper:
-    """What :mod:`conu.backend.docker.files` needs of a container: a client and an id."""
+        Raises:
+            CommandDoesNotExistException: s2i is not installed.
+            CommandFailed: ``s2i build`` failed (a ConuException).
+        """
+        target = _reference(new_image_name, "latest")
+        run_s2i(["build", *(s2i_args or []), source, self.get_full_name(), str(target)], timeout)
+        return S2IDockerImage(target.name, tag=target.tag)
 
-    def __init__(self, client: Any, cid: str) -> None:
-        self.d = client
-        self.cid = cid
-
-    def get_id(self) -> str:
-        return self.cid
+    def usage(self, timeout: float = 300) -> str:
+        """Return the output of ``s2i usage`` for this image."""
+        return run_s2i(["usage", self.get_full_name()], timeout)
 
 
 def _reference(repository: str, tag: str | None) -> Reference:
     reference = Reference.parse(repository)
     if reference.tag or reference.digest or not tag:
         return reference
-    return Reference.parse(f"{reference.name}:{tag}")
-
-
-def _consume(events: Any, what: str, error: type[ConuException]) -> str | None:
-    """Log a JSON event stream of the engine; raise ``error`` on an error event.
-
-    Returns:
-        the image id the stream announced (builds), else None.
-    """
-    image_id = None
-    last: list[str] = []
-    for event in events:
-        if "error" in event:
-            detail = (event.get("errorDetail") or {}).get("message") or event["error"]
-            tail = "".join(last[-5:]).strip()
-            msg = f"cannot {what}: {str(detail).strip()}" + (f"\n{tail}" if tail else "")
-            raise error(msg)
-        text = event.get("stream") or event.get("status") or ""
-        if text:
-            last.append(text if text.endswith("\n") else text + "\n")
-            logger.info("%s", text.rstrip())
-        image_id = (event.get("aux") or {}).get("ID") or image_id
-    return image_id
+    return reference.with_tag(tag)

@@ -1,0 +1,198 @@
+"""Files and tools of a Docker image, read without running the image's own command.
+
+A *helper container* is created from the image (never started for file checks), asked
+through the archive API, and always force-removed, even when the check fails. Asking for
+one path therefore costs one create, one or two HEAD/GET requests and one remove, whatever
+the size of the image: nothing exports the whole filesystem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from conu.backend.docker import files
+from conu.backend.docker.client import translate_errors
+from conu.exceptions import (
+    CommandDoesNotExistException,
+    CommandFailed,
+    ContainerNotFound,
+    EngineError,
+    ImageNotFound,
+    InvalidArgument,
+    WrongFileType,
+)
+from conu.labels import session_labels
+from conu.utils.rpms import RPM_QUERY_FORMAT, check_signatures
+
+if TYPE_CHECKING:
+    from conu.backend.docker.filesystem import DockerImageViaArchiveFS
+
+__all__ = ["HelperContainer", "ImageFilesMixin", "helper_container", "run_in_image"]
+
+NEVER_RUN = ["/.conu-never-run"]
+"""Entrypoint of helper containers that are only created: the image needs no CMD."""
+RUN_TIMEOUT = 300
+"""Seconds a tool run in a helper container (e.g. ``rpm -qa``) may take."""
+_MISSING_EXECUTABLE = ("executable file not found", "no such file or directory")
+
+
+class HelperContainer:
+    """What :mod:`conu.backend.docker.files` needs of a container: a client and an id."""
+
+    def __init__(self, client: Any, cid: str) -> None:
+        self.d = client
+        self.cid = cid
+
+    def get_id(self) -> str:
+        """Return the container's id."""
+        return self.cid
+
+
+@contextlib.contextmanager
+def helper_container(
+    client: Any, image_id: str, entrypoint: list[str] | None = None, command: Sequence[str] = ()
+) -> Iterator[HelperContainer]:
+    """Create a container of ``image_id`` labelled with the session; always removed after.
+
+    Args:
+        client: the docker API client.
+        image_id: the image.
+        entrypoint: what it would run; by default a path that does not exist, as the
+            container is only created.
+        command: arguments to the entrypoint.
+    """
+    with translate_errors(f"create a helper container of {image_id!r}", not_found=ImageNotFound):
+        created = client.create_container(
+            image_id,
+            entrypoint=entrypoint or NEVER_RUN,
+            command=list(command),
+            labels=session_labels(),
+            network_disabled=True,
+        )
+    helper = HelperContainer(client, created["Id"])
+    try:
+        yield helper
+    finally:
+        with translate_errors(f"remove helper container {helper.cid[:12]!r}"):
+            client.remove_container(helper.cid, force=True, v=True)
+
+
+def run_in_image(
+    client: Any, image_id: str, argv: list[str], timeout: float = RUN_TIMEOUT
+) -> tuple[int, bytes]:
+    """Run ``argv`` in a helper container of ``image_id`` (no network) and wait for it.
+
+    Returns:
+        ``(exit code, stdout and stderr)``.
+
+    Raises:
+        CommandDoesNotExistException: ``argv[0]`` is not in the image.
+        ProbeTimeout: it still ran after ``timeout`` seconds.
+    """
+    with helper_container(client, image_id, argv[:1], argv[1:]) as helper:
+        cid = helper.cid
+        try:
+            with translate_errors(f"start {argv[0]!r} in image {image_id!r}"):
+                client.start(cid)
+        except EngineError as exc:
+            if any(hint in str(exc).lower() for hint in _MISSING_EXECUTABLE):
+                msg = f"command {argv[0]!r} does not exist in image {image_id!r}"
+                raise CommandDoesNotExistException(msg) from exc
+            raise
+        what = f"wait for {argv[0]!r} in image {image_id!r}"
+        with translate_errors(what, not_found=ContainerNotFound, timeout=timeout):
+            code = int(client.wait(cid, timeout=timeout)["StatusCode"])
+            output = client.logs(cid, stdout=True, stderr=True)
+    return code, output
+
+
+class ImageFilesMixin:
+    """File checks, mounts and package checks of :class:`~conu.DockerImage`."""
+
+    if TYPE_CHECKING:
+        d: Any
+
+        def get_id(self) -> str: ...
+
+        def get_full_name(self) -> str: ...
+
+    def _stat(self, path: str) -> files.PathStat | None:
+        with helper_container(self.d, self.get_id()) as helper:
+            return files.stat_path(helper, path)
+
+    def file_is_present(self, file_path: str) -> bool:
+        """Tell whether ``file_path`` is a regular file in the image, without running it.
+
+        Symlinks are followed inside the image, never on the host.
+
+        Raises:
+            WrongFileType: it exists but is not a regular file (an ``OSError`` too).
+        """
+        stat = self._stat(file_path)
+        if stat is not None and not stat.is_file:
+            raise WrongFileType(21, f"{file_path!r} exists but is not a regular file", file_path)
+        return stat is not None
+
+    def directory_is_present(self, directory_path: str) -> bool:
+        """Tell whether ``directory_path`` is a directory in the image, without running it.
+
+        Raises:
+            WrongFileType: it exists but is not a directory (an ``OSError`` too).
+        """
+        stat = self._stat(directory_path)
+        if stat is not None and not stat.is_dir:
+            msg = f"{directory_path!r} exists but is not a directory"
+            raise WrongFileType(20, msg, directory_path)
+        return stat is not None
+
+    def read_file(self, file_path: str) -> str:
+        """Return the text (UTF-8) of ``file_path`` in the image, without running it.
+
+        Raises:
+            ConuException: the file does not exist or is not a regular file.
+        """
+        with helper_container(self.d, self.get_id()) as helper:
+            return files.read_path(helper, file_path).decode("utf-8", errors="replace")
+
+    def mount(self, mount_point: str | None = None) -> DockerImageViaArchiveFS:
+        """Return the image's filesystem; its files appear on the host inside a ``with`` block.
+
+        The image is exported through a created (never started) container and streamed to
+        disk, never held in memory.
+        """
+        from conu.backend.docker.filesystem import DockerImageViaArchiveFS
+
+        return DockerImageViaArchiveFS(self, mount_point=mount_point)  # type: ignore[arg-type]
+
+    def has_pkgs_signed_with(self, allowed_keys: list[str], timeout: float = RUN_TIMEOUT) -> bool:
+        """Check that every RPM package in the image is signed with one of ``allowed_keys``.
+
+        Runs ``rpm -qa`` in a helper container of the image (needs ``rpm`` in the image) and
+        waits for it to exit before reading its output.
+
+        Args:
+            allowed_keys: key ids (hex, any case), e.g. ``["f55ad3fb5323552a"]``.
+            timeout: seconds ``rpm`` may take.
+
+        Returns:
+            True.
+
+        Raises:
+            InvalidArgument: ``allowed_keys`` is not a non-empty list.
+            CommandDoesNotExistException: the image has no ``rpm``.
+            CommandFailed: ``rpm`` failed.
+            PackageSignatureException: a package is unsigned or signed with another key.
+        """
+        if not isinstance(allowed_keys, list) or not allowed_keys:
+            msg = f"allowed_keys must be a non-empty list of key ids, not {allowed_keys!r}"
+            raise InvalidArgument(msg)
+        argv = ["rpm", "-qa", "--qf", RPM_QUERY_FORMAT]
+        code, output = run_in_image(self.d, self.get_id(), argv, timeout)
+        text = output.decode("utf-8", errors="replace")
+        if code != 0:
+            msg = f"rpm -qa failed in image {self.get_full_name()!r} (exit code {code}): {text}"
+            raise CommandFailed(msg, exit_code=code, output=output)
+        check_signatures(text.splitlines(), allowed_keys)
+        return True
