@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: all engine venv demo test lint typecheck unit integration clean
+.PHONY: all engine venv demo test lint typecheck unit integration bench clean
 
 all: test
 
@@ -19,8 +19,8 @@ demo: engine venv
 	$(PY) -m pytest -p no:cacheprovider -v --no-header -rA examples/
 
 lint: venv
-	$(VENV)/bin/ruff check conu tests examples scripts
-	$(VENV)/bin/ruff format --check conu tests examples scripts
+	$(VENV)/bin/ruff check conu tests examples scripts bench
+	$(VENV)/bin/ruff format --check conu tests examples scripts bench
 
 typecheck: venv
 	$(VENV)/bin/mypy conu
@@ -36,3 +36,7 @@ test: engine venv lint typecheck
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
+
+# Not part of `make test`: conu against the raw docker SDK (see bench/README.md).
+bench: engine venv
+	$(PY) bench/run.py $(BENCH_ARGS)
