@@ -159,12 +159,14 @@ class ArchiveMixin:
 
     @classmethod
     def load_from_file(cls, file_path: str) -> DockerImage:
-        """Load an image archive (``docker save`` format) and return its (first) image."""
+        """Load an image archive (``docker save`` format) and return its (first) image,
+        as an instance of this class."""
         from conu.backend.docker.client import get_client
-        from conu.backend.docker.image import DockerImage, DockerImagePullPolicy
+        from conu.backend.docker.image import DockerImagePullPolicy
 
         first = load_archive(get_client(), file_path)[0]
+        make: Any = cls
         never = DockerImagePullPolicy.NEVER
         if first.startswith("sha256:"):
-            return DockerImage(None, identifier=first, pull_policy=never)
-        return DockerImage(first, pull_policy=never)
+            return make(None, identifier=first, pull_policy=never)
+        return make(first, pull_policy=never)
