@@ -1,30 +1,89 @@
 """Per-session labels: every container, volume and network conu creates carries them.
 
 Cleanup selects by the session label, so one session never removes another's resources.
-The session id is per process unless ``CONU_SESSION_ID`` is set (a child process that must
-share its parent's session sets it).
+
+* The session id is per process: ``<pid>-<random>``, or ``CONU_SESSION_ID`` when set (a
+  child process that must share its parent's session sets it). Under pytest-xdist each
+  worker appends its worker id (``-gw0``), so workers never share a session.
+* The owner label says which process the session lives and dies with, as
+  ``<host>/<pid>`` (``CONU_SESSION_OWNER`` when set together with ``CONU_SESSION_ID``).
+  ``conu cleanup --dead`` removes the resources of owners that no longer run.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import socket
 
-__all__ = ["ARTIFACT_LABEL", "SESSION_ID", "SESSION_LABEL", "session_filter", "session_labels"]
+__all__ = [
+    "ARTIFACT_LABEL",
+    "OWNER_LABEL",
+    "SESSION_ID",
+    "SESSION_LABEL",
+    "SESSION_OWNER",
+    "owner_is_alive",
+    "owns_session",
+    "session_filter",
+    "session_labels",
+]
 
 ARTIFACT_LABEL = "conu.test_artifact"
 """conu 1.0's label (no value) marking everything conu created."""
 SESSION_LABEL = "conu.session"
 """Label whose value is the id of the session that created the resource."""
-SESSION_ID = os.environ.get("CONU_SESSION_ID") or f"{os.getpid()}-{secrets.token_hex(4)}"
+OWNER_LABEL = "conu.session.owner"
+"""Label whose value is ``<host>/<pid>`` of the process the session belongs to."""
+
+
+def _session_id() -> str:
+    base = os.environ.get("CONU_SESSION_ID") or f"{os.getpid()}-{secrets.token_hex(4)}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{base}-{worker}" if worker else base
+
+
+def _owner() -> str:
+    inherited = os.environ.get("CONU_SESSION_OWNER")
+    if inherited and os.environ.get("CONU_SESSION_ID"):
+        return inherited
+    return f"{socket.gethostname()}/{os.getpid()}"
+
+
+SESSION_ID = _session_id()
 """This process's session id."""
+SESSION_OWNER = _owner()
+"""``<host>/<pid>`` of the process this session lives with."""
+
+
+def owns_session() -> bool:
+    """Tell whether this process is the one its session lives and dies with."""
+    return f"{socket.gethostname()}/{os.getpid()}" == SESSION_OWNER
 
 
 def session_labels() -> dict[str, str]:
     """Return the labels to put on a resource created by this session."""
-    return {ARTIFACT_LABEL: "", SESSION_LABEL: SESSION_ID}
+    return {ARTIFACT_LABEL: "", SESSION_LABEL: SESSION_ID, OWNER_LABEL: SESSION_OWNER}
 
 
-def session_filter() -> dict[str, list[str]]:
-    """Return the engine list filter that selects this session's resources."""
-    return {"label": [f"{SESSION_LABEL}={SESSION_ID}"]}
+def session_filter(session: str | None = None) -> dict[str, list[str]]:
+    """Return the engine list filter that selects a session's resources (this one's)."""
+    return {"label": [f"{SESSION_LABEL}={session or SESSION_ID}"]}
+
+
+def owner_is_alive(owner: str) -> bool | None:
+    """Tell whether the owner (``<host>/<pid>``) of a session still runs.
+
+    Returns:
+        True or False for an owner on this host; None when it cannot be known (another
+        host, or no owner recorded).
+    """
+    host, _slash, pid = owner.rpartition("/")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it runs, as another user
+    return True

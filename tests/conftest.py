@@ -34,7 +34,9 @@ def backend(engine: Any) -> Iterator[Any]:
     """A DockerBackend for the session; at the end, fails the run if a container leaked."""
     from conu import DockerBackend
     from conu.labels import session_filter
+    from conu.watchdog import ensure_started
 
+    ensure_started("docker")  # a killed test run leaves nothing either
     with DockerBackend() as b:
         yield b
         leaked = engine.containers(all=True, filters=session_filter())

@@ -152,6 +152,15 @@ class Backend:
         """Remove the images this session created (by its session label)."""
         raise self._unsupported("cleanup_images")
 
+    def remove_session_resources(self, session: str) -> dict[str, int]:
+        """Remove everything session ``session`` created (containers, networks, volumes,
+        images carrying its label); return how many of each kind were found."""
+        raise self._unsupported("remove_session_resources")
+
+    def list_sessions(self) -> dict[str, str]:
+        """Return the sessions that have resources on the engine: id → owner (``host/pid``)."""
+        raise self._unsupported("list_sessions")
+
     def _clean(self) -> None:
         """Apply the cleanup policies (conu 1.0's fixture calls this directly)."""
         policies = set(self.cleanup)
@@ -189,7 +198,13 @@ class Backend:
         return self.tmpdir
 
     def __enter__(self) -> Backend:
+        """Enter; with a cleanup policy, also start the session's watchdog, so that the
+        policy holds even if the process is killed (see :mod:`conu.watchdog`)."""
         self.get_tmpdir()
+        if self.cleanup != [CleanupPolicy.NOTHING]:
+            from conu.watchdog import ensure_started
+
+            ensure_started(self.name)
         return self
 
     def __exit__(

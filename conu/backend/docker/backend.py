@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from conu.apidefs.backend import Backend, Capability, CleanupPolicy
+from conu.backend.docker import sweep
 from conu.backend.docker.client import get_client, translate_errors
 from conu.backend.docker.container import DockerContainer
 from conu.backend.docker.image import DockerImage, DockerImagePullPolicy
 from conu.backend.docker.utils import inspect_to_container_metadata, inspect_to_metadata
-from conu.exceptions import Conflict, NotFound, RegistryError
+from conu.exceptions import RegistryError
 from conu.labels import session_filter
 from conu.utils import parse_reference
 from conu.utils.reference import Reference
 
 __all__ = ["DockerBackend", "parse_reference"]
-
-CLEANUP_THREADS = 8
 
 
 class DockerBackend(Backend):
@@ -77,45 +74,25 @@ class DockerBackend(Backend):
 
     def cleanup_containers(self) -> None:
         """Remove (forcibly, with anonymous volumes) the containers this session created."""
-        with translate_errors("list this session's containers"):
-            ids = [c["Id"] for c in self.d.containers(all=True, filters=session_filter())]
-        self._remove_all(ids, self.d.remove_container, force=True, v=True)
+        sweep.remove_containers(self.d, session_filter())
 
     def cleanup_volumes(self) -> None:
-        """Remove the volumes this session created."""
-        with translate_errors("list this session's volumes"):
-            volumes = self.d.volumes(filters=session_filter()).get("Volumes") or []
-        self._remove_all([v["Name"] for v in volumes], self.d.remove_volume, force=True)
+        """Remove the volumes (and networks) this session created."""
+        sweep.remove_networks(self.d, session_filter())
+        sweep.remove_volumes(self.d, session_filter())
 
     def cleanup_images(self) -> None:
-        """Remove the images that carry this session's label (all their names).
+        """Remove the images that carry this session's label (all their names)."""
+        sweep.remove_images(self.d, session_filter())
 
-        Newest first and one at a time: an image built on another inherits its labels, and
-        the engine refuses to remove a parent before its children.
-        """
-        with translate_errors("list this session's images"):
-            entries = self.d.images(filters=session_filter())
-        for entry in sorted(entries, key=lambda e: e.get("Created") or 0, reverse=True):
-            with contextlib.suppress(NotFound), translate_errors(f"remove image {entry['Id']!r}"):
-                self.d.remove_image(entry["Id"], force=True)
+    def remove_session_resources(self, session: str) -> dict[str, int]:
+        """Remove everything session ``session`` created: containers, networks, volumes and
+        images carrying its label. Returns how many of each kind were found."""
+        return sweep.sweep(self.d, session)
 
-    @staticmethod
-    def _remove_all(ids: list[str], remove: Any, **kwargs: Any) -> None:
-        def one(ident: str) -> None:
-            try:
-                with translate_errors(f"remove {ident[:12]!r}"):
-                    remove(ident, **kwargs)
-            except NotFound:
-                pass  # already gone (e.g. a container started with --rm)
-            except Conflict as exc:
-                # the engine is removing it already (an exited --rm container)
-                if "already in progress" not in str(exc):
-                    raise
-
-        if not ids:
-            return
-        with ThreadPoolExecutor(min(CLEANUP_THREADS, len(ids))) as pool:
-            list(pool.map(one, ids))
+    def list_sessions(self) -> dict[str, str]:
+        """Return the sessions with resources on the engine: id → owner (``host/pid``)."""
+        return sweep.list_sessions(self.d)
 
     def login(
         self,

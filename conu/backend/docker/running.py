@@ -23,7 +23,7 @@ from conu.exceptions import (
     ConuException,
     ImageNotFound,
 )
-from conu.labels import SESSION_ID, SESSION_LABEL, session_labels
+from conu.labels import ARTIFACT_LABEL, session_labels
 from conu.probes import wait_for
 
 if TYPE_CHECKING:
@@ -91,7 +91,8 @@ def _argv(image: DockerImage, builder: DockerRunBuilder, extra: list[str]) -> li
     # A copy: the caller's builder may be reused, and conu 1.0's accumulation was a bug.
     run = copy.copy(builder)
     run.image_name = image.get_id()
-    run.options = [*builder.options, *extra, "-l", f"{SESSION_LABEL}={SESSION_ID}"]
+    labels = [("-l", f"{k}={v}") for k, v in session_labels().items() if k != ARTIFACT_LABEL]
+    run.options = [*builder.options, *extra, *(arg for pair in labels for arg in pair)]
     argv = run.build()
     if shutil.which(argv[0]) is None:
         msg = f"{argv[0]!r} is not installed: run_via_binary needs the docker command-line client"
