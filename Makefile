@@ -4,6 +4,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+WORKERS ?= 2
 
 .PHONY: all engine venv demo test lint typecheck unit integration bench clean
 
@@ -31,8 +32,9 @@ unit: venv
 integration: engine venv
 	$(PY) -m pytest -p no:cacheprovider -q tests/integration $(PYTEST_ARGS)
 
+# Two pytest-xdist workers: each is a conu session of its own (see README, "Cleanup").
 test: engine venv lint typecheck
-	$(PY) -m pytest -p no:cacheprovider -q tests $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -q -n $(WORKERS) tests $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

@@ -101,3 +101,20 @@ def test_cleanup_options_exclude_each_other() -> None:
         cli._parser().parse_args(["cleanup", "--all", "--dead"])
     args = cli._parser().parse_args(["cleanup", "--dry-run", "--backend", "docker"])
     assert isinstance(args, argparse.Namespace) and args.dry_run
+
+
+def test_watchdog_is_released_at_normal_exit() -> None:
+    code = "from conu.watchdog import ensure_started as e; w = e(); assert e() is w; print(w.pid)"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CONU_", "PYTEST_X"))}
+    out = subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True)
+    pid = int(out.stdout)
+    # The parent waited for it at exit: the watchdog is gone, it swept nothing.
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_no_watchdog_for_a_borrowed_session() -> None:
+    code = "from conu.watchdog import ensure_started; print(ensure_started())"
+    env = {**os.environ, "CONU_SESSION_ID": "parent", "CONU_SESSION_OWNER": f"{HOST}/1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "None"
