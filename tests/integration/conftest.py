@@ -74,7 +74,8 @@ def make_image(backend: Any, tmp_path_factory: pytest.TempPathFactory) -> Callab
             (context / name).write_text(text)
             (context / name).chmod(0o755)
         labels = {**session_labels(), "conu.test.build": context.name}
-        return DockerImage.build(str(context), tag=tag, labels=labels)
+        # No cache: removing this image must not prune layers a parallel build is using.
+        return DockerImage.build(str(context), tag=tag, labels=labels, nocache=True)
 
     return build
 

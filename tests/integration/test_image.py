@@ -76,7 +76,7 @@ def test_metadata(meta_image: Any) -> None:
 
 def test_build_with_dockerfile_and_no_tag(tmp_path: Path) -> None:
     (tmp_path / "Other.dockerfile").write_text("FROM conu-test/busybox\nLABEL which=other\n")
-    image = DockerImage.build(str(tmp_path), dockerfile="Other.dockerfile")
+    image = DockerImage.build(str(tmp_path), dockerfile="Other.dockerfile", nocache=True)
     try:
         assert image.get_full_name() == image.get_id()
         assert image.get_metadata().labels["which"] == "other"

@@ -230,6 +230,7 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
         dockerfile: str | None = None,
         *,
         labels: dict[str, str] | None = None,
+        nocache: bool = False,
         timeout: float = BUILD_TIMEOUT,
     ) -> DockerImage:
         """Build an image from the context directory ``path`` and return it.
@@ -239,6 +240,9 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
             tag: name the image ``tag`` (``repository[:tag]``).
             dockerfile: the Dockerfile's path within the context (``Dockerfile`` by default).
             labels: labels to add to the image.
+            nocache: build every step afresh. An image whose layers come from the cache
+                shares them with other images: removing it can remove layers a concurrent
+                build is using (the engine prunes untagged parents).
             timeout: seconds the engine may stay silent during the build.
 
         Raises:
@@ -259,6 +263,7 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
                 rm=True,
                 forcerm=True,
                 labels=labels,
+                nocache=nocache,
                 timeout=timeout,
                 decode=True,
             )
