@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 WORKERS ?= 2
 
-.PHONY: all engine venv demo test lint typecheck unit integration bench clean
+.PHONY: all engine podman venv demo test lint typecheck unit integration bench clean
 
 all: test
 
@@ -20,11 +20,11 @@ demo: engine venv
 	$(PY) -m pytest -p no:cacheprovider -v --no-header -rA examples/
 
 lint: venv
-	$(VENV)/bin/ruff check conu tests examples scripts bench
-	$(VENV)/bin/ruff format --check conu tests examples scripts bench
+	$(VENV)/bin/ruff check conu tests examples scripts bench backends
+	$(VENV)/bin/ruff format --check conu tests examples scripts bench backends
 
 typecheck: venv
-	$(VENV)/bin/mypy conu
+	$(VENV)/bin/mypy conu backends/podman/conu_podman
 
 unit: venv
 	$(PY) -m pytest -p no:cacheprovider -q tests/unit $(PYTEST_ARGS)
@@ -32,9 +32,20 @@ unit: venv
 integration: engine venv
 	$(PY) -m pytest -p no:cacheprovider -q tests/integration $(PYTEST_ARGS)
 
+podman: engine
+	@bash scripts/podman.sh
+
+# The conformance suite shipped in conu, run from outside the repository against a backend.
+conformance-%: venv
+	@dir=$$(mktemp -d); cd "$$dir" && $(abspath $(PY)) -m pytest -p no:cacheprovider -q \
+		--pyargs conu.conformance --conu-backend=$* $(PYTEST_ARGS); \
+		status=$$?; rm -rf "$$dir"; exit $$status
+
 # Two pytest-xdist workers: each is a conu session of its own (see README, "Cleanup").
-test: engine venv lint typecheck
+# Then the conformance suite against both backends.
+test: engine podman venv lint typecheck
 	$(PY) -m pytest -p no:cacheprovider -q -n $(WORKERS) tests $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory conformance-docker conformance-podman
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

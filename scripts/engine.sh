@@ -3,20 +3,21 @@
 #
 #   1. If DOCKER_HOST (or, without it, /var/run/docker.sock) answers, use it.
 #   2. Otherwise, as root on Debian/Ubuntu: install what is missing (docker.io,
-#      busybox-static, docker-registry, skopeo), remove a stale pid file left by a killed
+#      busybox-static, docker-registry, skopeo, podman), remove a stale pid file left by a killed
 #      daemon, start dockerd in the background (log in $CONU_DOCKERD_LOG) and wait,
 #      bounded, until it answers.
 #   3. Otherwise stop with a message that says how to get an engine.
 #
 # Idempotent: when everything is there already it only pings the engine.
 # The test tools (busybox-static for the test images, docker-registry and skopeo for the
-# registry tests) are installed in step 1 too, when we are root and they are missing.
+# registry tests, podman for the second backend) are installed in step 1 too, when we are
+# root and they are missing.
 set -euo pipefail
 
 LOG=${CONU_DOCKERD_LOG:-/var/log/conu-dockerd.log}
 PIDFILE=${CONU_DOCKERD_PIDFILE:-/var/run/docker.pid}
 WAIT_SECONDS=${CONU_ENGINE_WAIT:-90}
-PACKAGES=(docker.io busybox-static docker-registry skopeo)
+PACKAGES=(docker.io busybox-static docker-registry skopeo podman)
 
 say() { printf 'engine: %s\n' "$*" >&2; }
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Create .venv (if needed) and install conu with its test tools and the test plugin package.
+# Create .venv (if needed) and install conu with its test tools, and the Podman backend.
 # Quick when nothing changed: the install is redone only when packaging files are newer.
 set -euo pipefail
 VENV=${VENV:-.venv}
 STAMP="$VENV/.installed"
 PYTHON=${PYTHON:-python3}
 
-if [ -f "$STAMP" ] && [ "$STAMP" -nt setup.cfg ] && [ "$STAMP" -nt pyproject.toml ]; then
+PODMAN=backends/podman
+if [ -f "$STAMP" ] && [ "$STAMP" -nt setup.cfg ] && [ "$STAMP" -nt pyproject.toml ] \
+    && [ "$STAMP" -nt "$PODMAN/setup.cfg" ]; then
     exit 0
 fi
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -20,5 +22,6 @@ if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
 fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip "setuptools>=70.1" wheel
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+# conu itself, and the Podman backend as the separate distribution it is (conu-podman).
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]' -e "$PODMAN"
 touch "$STAMP"

@@ -1,0 +1,100 @@
+"""Images: identity, metadata, presence, files without running, build and removal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conu.apidefs.backend import Backend, Capability
+from conu.apidefs.metadata import ImageMetadata
+from conu.conformance.conftest import IMAGE_NAME
+from conu.exceptions import ConuException, WrongFileType
+from conu.labels import session_labels
+
+
+def test_identity(image: Any, backend: Backend) -> None:
+    assert isinstance(image, backend.ImageClass)
+    assert image.is_present()
+    assert image.get_id()
+    assert IMAGE_NAME in image.get_full_name()
+
+
+def test_metadata(image: Any) -> None:
+    md = image.get_metadata()
+    assert isinstance(md, ImageMetadata)
+    assert (md.labels or {}).get("conu.conformance") == "image"
+    assert md.env_variables["CONFORMANCE"] == "yes"
+    assert md.command == ["sh"]
+    assert md.exposed_ports == ["8080/tcp"]
+    assert md.identifier and image.get_id().endswith(md.identifier)
+
+
+@pytest.fixture
+def image_files(require: Callable[[Capability], None], image: Any) -> Any:
+    require(Capability.IMAGE_FILES)
+    return image
+
+
+def test_file_checks_without_running(image_files: Any, backend: Backend) -> None:
+    before = {c.get_id() for c in backend.list_containers()}
+    assert image_files.file_is_present("/srv/data/file.txt")
+    assert image_files.directory_is_present("/srv/data/sub")
+    assert not image_files.file_is_present("/srv/none")
+    assert not image_files.directory_is_present("/srv/none")
+    assert image_files.read_file("/srv/www/index.html") == "hello from conu\n"
+    assert image_files.read_file("/srv/data/escape") == "conformance image\n"
+    with pytest.raises(WrongFileType):
+        image_files.file_is_present("/srv/data")
+    with pytest.raises(WrongFileType):
+        image_files.directory_is_present("/srv/data/file.txt")
+    with pytest.raises(ConuException):
+        image_files.read_file("/srv/none")
+    assert {c.get_id() for c in backend.list_containers()} == before  # no helper left
+
+
+def test_mount_image(require: Callable[[Capability], None], image: Any) -> None:
+    require(Capability.MOUNT)
+    with image.mount() as fs:
+        root = fs.mount_point
+        assert fs.read_file("/srv/abs-link") == "conformance image\n"
+        assert fs.directory_is_present("/bin")
+    assert not os.path.exists(root)
+
+
+def test_build_tag_and_remove(
+    require: Callable[[Capability], None], backend: Backend, image: Any, tmp_path: Path
+) -> None:
+    require(Capability.BUILD)
+    (tmp_path / "Dockerfile").write_text(f"FROM {image.get_full_name()}\nLABEL built=yes\n")
+    built = backend.ImageClass.build(  # type: ignore[call-arg]
+        str(tmp_path), tag="conu-conformance/built:latest", labels=session_labels(), nocache=True
+    )
+    try:
+        assert built.is_present()
+        labels = built.get_metadata().labels or {}
+        assert labels.get("built") == "yes"
+        assert labels.get("conu.conformance") == "image"  # inherited
+        assert built.get_id() in {i.get_id() for i in backend.list_images()}
+    finally:
+        built.rmi(force=True)
+    assert not built.is_present()
+
+
+def test_layers(image: Any) -> None:
+    ids = image.get_layer_ids()
+    assert ids and len(image.layers()) >= 1
+
+
+def test_build_failure(
+    require: Callable[[Capability], None], backend: Backend, image: Any, tmp_path: Path
+) -> None:
+    require(Capability.BUILD)
+    (tmp_path / "Dockerfile").write_text(f"FROM {image.get_full_name()}\nRUN exit 3\n")
+    with pytest.raises(ConuException):
+        backend.ImageClass.build(str(tmp_path), labels=session_labels(), nocache=True)  # type: ignore[call-arg]
+    shutil.rmtree(tmp_path)
