@@ -142,6 +142,11 @@ class Container(abc.ABC):
         """Return the container's exposed ports as strings, e.g. ``["8080"]``."""
         raise self._unsupported("get_ports")
 
+    def get_port_mappings(self, port: int | None = None) -> Any:
+        """Return the host bindings of published ports: all of them as a dict
+        (``{"8080/tcp": [{"HostIp": .., "HostPort": ..}]}``), or the list for one port."""
+        raise self._unsupported("get_port_mappings")
+
     def get_endpoint(self, port: int) -> Endpoint:
         """Return where the caller can reach container ``port``.
 
