@@ -16,8 +16,10 @@ engine:
 venv:
 	@VENV=$(VENV) bash scripts/venv.sh
 
+# The main job: build the sample image, then validate it with its container-structure-test file.
 demo: engine venv
-	$(PY) -m pytest -p no:cacheprovider -v --no-header -rA examples/
+	$(PY) scripts/images.py examples/sample-image conu-example/sample:latest
+	$(VENV)/bin/conu validate --image conu-example/sample --config examples/sample.cst.yaml
 
 lint: venv
 	$(VENV)/bin/ruff check conu tests examples scripts bench backends
@@ -44,7 +46,7 @@ conformance-%: venv
 # Two pytest-xdist workers: each is a conu session of its own (see README, "Cleanup").
 # Then the conformance suite against both backends.
 test: engine podman venv lint typecheck
-	$(PY) -m pytest -p no:cacheprovider -q -n $(WORKERS) tests $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -q -n $(WORKERS) tests examples $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory conformance-docker conformance-podman
 
 clean:

@@ -1,4 +1,9 @@
-"""The ``conu`` command.
+"""The ``conu`` command (also ``python -m conu``).
+
+``conu validate --image IMAGE --config FILE [--config FILE …]`` runs container-structure-test
+files against an image (see :mod:`conu.cst`) on any backend (``--backend``, default
+docker). Exit status: 0 when every test passes, 1 when any fails, 2 when a configuration
+file or the image cannot be used.
 
 ``conu cleanup`` removes what conu sessions left on the engine, selected by their labels:
 
@@ -14,6 +19,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 
 __all__ = ["main"]
@@ -33,6 +40,23 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every session, running ones too")
     cleanup.add_argument("--backend", default="docker", help="backend name (default: docker)")
     cleanup.add_argument("--dry-run", action="store_true", help="list, do not remove")
+    validate = commands.add_parser(
+        "validate", help="run container-structure-test files against an image"
+    )
+    validate.add_argument("--image", required=True, help="the image, NAME[:TAG]")
+    validate.add_argument(
+        "--config", required=True, action="append", metavar="FILE", help="a test file (repeat)"
+    )
+    validate.add_argument(
+        "--backend",
+        default=os.environ.get("CONU_BACKEND", "docker"),
+        help="backend name (default: $CONU_BACKEND or docker)",
+    )
+    validate.add_argument("--output", choices=("text", "json", "junit"), default="text")
+    validate.add_argument("--pull", action="store_true", help="pull the image first")
+    validate.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds a command test may run"
+    )
     return parser
 
 
@@ -68,16 +92,44 @@ def cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_PASSED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+
+
+def validate(args: argparse.Namespace) -> int:
+    """Run ``conu validate``; return the exit status."""
+    from conu.cst import load, render, run_config
+    from conu.cst.runner import open_image
+    from conu.exceptions import ConuException, InvalidArgument
+
+    try:
+        configs = [load(path) for path in args.config]
+    except InvalidArgument as exc:
+        print(f"conu validate: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        image = open_image(args.backend, args.image, pull=args.pull)
+    except ConuException as exc:
+        print(f"conu validate: cannot use image {args.image!r}: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    runs = [(config.path, run_config(image, config, args.timeout)) for config in configs]
+    sys.stdout.write(render(runs, args.output))
+    results = [result for _path, found in runs for result in found]
+    return EXIT_PASSED if results and all(r.passed for r in results) else EXIT_FAILED
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``conu`` command."""
+    from conu.apidefs.backend import set_logging
     from conu.exceptions import ConuException
 
     args = _parser().parse_args(argv)
+    # Progress (pulls, builds) on a terminal; quiet otherwise.
+    set_logging(level=logging.INFO if sys.stderr.isatty() else logging.WARNING)
     try:
-        return cleanup(args)
+        return validate(args) if args.command == "validate" else cleanup(args)
     except ConuException as exc:
         print(f"conu: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

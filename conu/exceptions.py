@@ -8,6 +8,7 @@ The tree::
     ├── CommandDoesNotExistException        a host command conu relies on is missing
     ├── PackageSignatureException           packages in an image are unsigned or wrongly signed
     ├── InvalidArgument (ValueError)        an argument is malformed (reference, port, option)
+    │   ├── InvalidConfig                   a test configuration file is unusable (names the field)
     │   └── InvalidReference                an image reference cannot be parsed
     ├── UnknownBackend (LookupError)        no backend plugin is installed under that name
     ├── UnsupportedOperation (NotImplementedError)
@@ -45,6 +46,7 @@ __all__ = [
     "EngineUnreachable",
     "ImageNotFound",
     "InvalidArgument",
+    "InvalidConfig",
     "InvalidReference",
     "NotFound",
     "PackageSignatureException",
@@ -79,6 +81,11 @@ class PackageSignatureException(ConuException):
 
 class InvalidArgument(ConuException, ValueError):
     """An argument has the right type but a value conu cannot use."""
+
+
+class InvalidConfig(InvalidArgument):
+    """A test configuration file (e.g. container-structure-test YAML) cannot be used; the
+    message names the file and the field."""
 
 
 class InvalidReference(InvalidArgument):

@@ -31,3 +31,12 @@ def build(directory: str, tag: str) -> DockerImage:
         shutil.copytree(directory, context, dirs_exist_ok=True)
         shutil.copy2(host_busybox(), os.path.join(context, "busybox"))
         return DockerImage.build(context, tag=tag)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3:
+        sys.exit("usage: python scripts/images.py DIRECTORY TAG")
+    built = build(sys.argv[1], sys.argv[2])
+    print(f"built {sys.argv[2]} ({built.get_id()[:19]})")

@@ -10,7 +10,7 @@ from conu.exceptions import UnsupportedOperation
 if TYPE_CHECKING:
     from conu.apidefs.container import Container
     from conu.apidefs.filesystem import Filesystem
-    from conu.apidefs.metadata import ImageMetadata
+    from conu.apidefs.metadata import CommandResult, ImageMetadata, PathInfo
 
 __all__ = ["Image", "S2Image"]
 
@@ -127,8 +127,16 @@ class Image:
         """Return fresh :class:`~conu.apidefs.metadata.ImageMetadata` of this image."""
         raise self._unsupported("get_metadata")
 
-    def rmi(self, force: bool = False, via_name: bool = False) -> None:
-        """Remove the image (by id, or by name when ``via_name``)."""
+    def rmi(self, force: bool = False, via_name: bool = False, *, prune: bool = True) -> None:
+        """Remove the image (by id, or by name when ``via_name``).
+
+        Args:
+            force: remove it even if containers use it or it has several names.
+            via_name: remove only this name.
+            prune: also remove untagged parent images nothing else uses (the engine's
+                default). Pass False for an image derived from one that must stay, even if
+                that one has no name (e.g. an image committed from a container of it).
+        """
         raise self._unsupported("rmi")
 
     def mount(self, mount_point: str | None = None) -> Filesystem:
@@ -162,6 +170,59 @@ class Image:
             ConuException: the file does not exist or cannot be read.
         """
         raise self._unsupported("read_file")
+
+    def path_info(self, path: str) -> PathInfo | None:
+        """Describe ``path`` in the image without running it, as ``lstat`` would (a final
+        symlink is described, not followed; links before it resolve inside the image).
+
+        Returns:
+            the :class:`~conu.apidefs.metadata.PathInfo`, or None when the path does not exist.
+        """
+        raise self._unsupported("path_info")
+
+    def list_directory(self, path: str) -> list[str]:
+        """Return the names in directory ``path`` of the image (links followed inside it).
+
+        Raises:
+            ConuException: the path does not exist or is not a directory.
+        """
+        raise self._unsupported("list_directory")
+
+    def run_command(
+        self,
+        command: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+        privileged: bool = False,
+        tty: bool = False,
+        cap_add: Sequence[str] = (),
+        binds: Sequence[str] = (),
+        timeout: float = 300,
+        commit: bool = False,
+    ) -> CommandResult:
+        """Run ``command`` in a fresh container of the image and return its outcome.
+
+        The image's entrypoint is not used: ``command[0]`` is the executable. The container
+        is removed afterwards; with ``commit=True`` it is first committed to a new image
+        (labelled with the session) returned in :attr:`CommandResult.image`.
+
+        Args:
+            command: the executable and its arguments.
+            env: environment added to the image's.
+            user: run as this user (``name``, ``uid`` or ``uid:gid``).
+            privileged: run privileged.
+            tty: allocate a TTY (stderr is then merged into stdout).
+            cap_add: Linux capabilities to add.
+            binds: bind mounts, ``host_path:container_path[:ro]``.
+            timeout: seconds the command may run.
+            commit: commit the container to a new image after the command.
+
+        Raises:
+            CommandDoesNotExistException: ``command[0]`` is not in the image.
+            ProbeTimeout: the command still ran after ``timeout`` seconds.
+        """
+        raise self._unsupported("run_command")
 
     def get_selinux_context(self, file_path: str) -> bytes:
         """Return the SELinux context of ``file_path`` in the image."""

@@ -14,7 +14,15 @@ from typing import Any
 
 import attrs
 
-__all__ = ["ContainerMetadata", "ContainerStatus", "ImageMetadata", "Metadata"]
+__all__ = [
+    "CommandResult",
+    "ContainerMetadata",
+    "ContainerStatus",
+    "ImageMetadata",
+    "Metadata",
+    "PathInfo",
+    "PathKind",
+]
 
 
 class ContainerStatus(enum.Enum):
@@ -125,3 +133,49 @@ class ImageMetadata(Metadata):
     """The user the image runs as, or None when unset."""
     volumes: list[str] = attrs.field(factory=list)
     """Declared volumes."""
+
+
+class PathKind(enum.Enum):
+    """What a path in an image or container is (its final component, links not followed)."""
+
+    FILE = "file"
+    DIRECTORY = "directory"
+    SYMLINK = "symlink"
+    HARDLINK = "hardlink"
+    OTHER = "other"
+    """A device node, fifo or socket."""
+
+
+@attrs.frozen
+class PathInfo:
+    """What the engine reports about one path, as ``lstat`` would."""
+
+    name: str
+    """Base name of the path."""
+    kind: PathKind
+    """File, directory, symlink…"""
+    mode: int
+    """``st_mode``: type bits and permission bits (setuid, setgid, sticky included), so that
+    :func:`stat.filemode` and :func:`stat.S_ISDIR` work on it."""
+    uid: int
+    """Owner's user id."""
+    gid: int
+    """Owner's group id."""
+    size: int
+    """Size in bytes (0 for directories and links)."""
+    link_target: str | None = None
+    """Where a symlink points (as written), or what a hard link links to."""
+
+
+@attrs.frozen
+class CommandResult:
+    """The outcome of a command run in a fresh container of an image."""
+
+    exit_code: int
+    """The command's exit code."""
+    stdout: bytes
+    """Its standard output."""
+    stderr: bytes
+    """Its standard error (empty when a TTY merged it into stdout)."""
+    image: Any = None
+    """With ``commit=True``: the image the container was committed to; otherwise None."""

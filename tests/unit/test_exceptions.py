@@ -28,12 +28,14 @@ MIXINS: dict[str, type[BaseException]] = {
     "ImageNotFound": LookupError,
     "InvalidArgument": ValueError,
     "InvalidReference": ValueError,
+    "InvalidConfig": ValueError,
     "EngineUnreachable": ConnectionError,
     "WrongFileType": OSError,
 }
 
 PARENTS = {
     "InvalidReference": "InvalidArgument",
+    "InvalidConfig": "InvalidArgument",
     "EngineUnreachable": "EngineError",
     "NotFound": "EngineError",
     "ContainerNotFound": "NotFound",

@@ -10,17 +10,28 @@ from __future__ import annotations
 import base64
 import json
 import os
+import stat
 import tarfile
 import tempfile
 from typing import Any, Protocol
 
 import attrs
 
+from conu.apidefs.metadata import PathInfo, PathKind
 from conu.backend.docker.client import translate_errors
 from conu.exceptions import ConuException, InvalidArgument, NotFound
 from conu.utils.archive import IterStream, extract_tar_stream, tar_path
 
-__all__ = ["PathStat", "copy_from", "copy_to", "read_path", "resolve_path", "stat_path"]
+__all__ = [
+    "PathStat",
+    "copy_from",
+    "copy_to",
+    "list_names",
+    "path_info",
+    "read_path",
+    "resolve_path",
+    "stat_path",
+]
 
 # Go's os.FileMode type bits, as the engine reports them.
 _MODE_DIR = 1 << 31
@@ -176,3 +187,69 @@ def copy_to(owner: _HasClient, src: str, dest: str) -> None:
     what = f"copy {src!r} to {dest!r} in container {cid[:12]!r}"
     with tar_path(src, arcname=name) as data, translate_errors(what):
         owner.d.put_archive(cid, directory, data)
+
+
+_KINDS = {
+    tarfile.REGTYPE: (PathKind.FILE, stat.S_IFREG),
+    tarfile.AREGTYPE: (PathKind.FILE, stat.S_IFREG),
+    tarfile.DIRTYPE: (PathKind.DIRECTORY, stat.S_IFDIR),
+    tarfile.SYMTYPE: (PathKind.SYMLINK, stat.S_IFLNK),
+    tarfile.LNKTYPE: (PathKind.HARDLINK, stat.S_IFREG),
+    tarfile.CHRTYPE: (PathKind.OTHER, stat.S_IFCHR),
+    tarfile.BLKTYPE: (PathKind.OTHER, stat.S_IFBLK),
+    tarfile.FIFOTYPE: (PathKind.OTHER, stat.S_IFIFO),
+}
+
+
+def path_info(owner: _HasClient, path: str) -> PathInfo | None:
+    """Describe ``path`` as ``lstat`` would (from its archive header), None if missing.
+
+    Only the first header of the archive is read; the rest is never transferred.
+    """
+    path = _check_path(path, "path")
+    client, cid = owner.d, owner.get_id()
+    with translate_errors(f"read {path!r} in {cid[:12]!r}"):
+        url = client._url("/containers/{0}/archive", cid)
+        response = client._get(url, params={"path": path}, stream=True)
+        try:
+            if response.status_code == 404:
+                return None
+            client._raise_for_status(response)
+            chunks = response.iter_content(chunk_size=64 * 1024)
+            with tarfile.open(fileobj=IterStream(chunks), mode="r|") as tar:
+                member = tar.next()
+        finally:
+            response.close()
+    if member is None:
+        return None
+    kind, type_bits = _KINDS.get(member.type, (PathKind.OTHER, 0))
+    return PathInfo(
+        name=os.path.basename(member.name.rstrip("/")),
+        kind=kind,
+        mode=type_bits | (member.mode & 0o7777),
+        uid=member.uid,
+        gid=member.gid,
+        size=member.size,
+        link_target=member.linkname or None,
+    )
+
+
+def list_names(owner: _HasClient, path: str) -> list[str]:
+    """Return the names in directory ``path`` (symlinks followed inside the container).
+
+    Raises:
+        ConuException: ``path`` does not exist or is not a directory.
+    """
+    found = resolve_path(owner, path)
+    if found is None or not found[1].is_dir:
+        kind = "does not exist" if found is None else "is not a directory"
+        msg = f"cannot list {path!r}: it {kind}"
+        raise ConuException(msg)
+    chunks, _ = _get_archive(owner, found[0])
+    names = []
+    with tarfile.open(fileobj=IterStream(chunks), mode="r|") as tar:
+        for member in tar:
+            parts = member.name.rstrip("/").split("/")
+            if len(parts) == 2:
+                names.append(parts[1])
+    return sorted(names)

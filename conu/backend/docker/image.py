@@ -213,11 +213,14 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
             pull_policy=DockerImagePullPolicy.NEVER,
         )
 
-    def rmi(self, force: bool = False, via_name: bool = False) -> None:
-        """Remove the image, by id or, with ``via_name``, only this name."""
+    def rmi(self, force: bool = False, via_name: bool = False, *, prune: bool = True) -> None:
+        """Remove the image, by id or, with ``via_name``, only this name.
+
+        With ``prune=False`` untagged parents are kept (see :meth:`Image.rmi`).
+        """
         ref = self.get_full_name() if via_name else self.get_id()
         with translate_errors(f"remove image {ref!r}", not_found=ImageNotFound):
-            self.d.remove_image(ref, force=force)
+            self.d.remove_image(ref, force=force, noprune=not prune)
         self._inspect_data = None
         if self.reference is not None:
             self._id = None  # the name is gone; it may come back as another image

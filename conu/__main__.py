@@ -1,0 +1,7 @@
+"""``python -m conu``: the ``conu`` command."""
+
+import sys
+
+from conu.cli import main
+
+sys.exit(main())
