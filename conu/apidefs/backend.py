@@ -83,6 +83,20 @@ def get_backend_tmpdir() -> str:
     return _global_tmpdir
 
 
+def _policies(cleanup: Any) -> list[CleanupPolicy]:
+    """Check the ``cleanup`` argument: a list of CleanupPolicy (None for NOTHING)."""
+    if not cleanup:
+        return [CleanupPolicy.NOTHING]
+    if isinstance(cleanup, str | CleanupPolicy) or not isinstance(cleanup, list | tuple | set):
+        msg = f"cleanup must be a list of CleanupPolicy, not {type(cleanup).__name__}: {cleanup!r}"
+        raise TypeError(msg)
+    wrong = [p for p in cleanup if not isinstance(p, CleanupPolicy)]
+    if wrong:
+        msg = f"cleanup must hold only CleanupPolicy members, not {wrong[0]!r}"
+        raise TypeError(msg)
+    return list(cleanup)
+
+
 class Backend:
     """One container engine.
 
@@ -112,7 +126,7 @@ class Backend:
         self.tmpdir: str | None = None
         self.logging_level = logging_level
         self.logger = set_logging(level=logging_level, **(logging_kwargs or {}))
-        self.cleanup = list(cleanup) if cleanup else [CleanupPolicy.NOTHING]
+        self.cleanup = _policies(cleanup)
         if CleanupPolicy.NOTHING in self.cleanup and len(self.cleanup) > 1:
             msg = f"CleanupPolicy.NOTHING cannot be combined with other policies: {self.cleanup}"
             raise ConuException(msg)

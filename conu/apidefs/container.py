@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from conu.exceptions import ConuException, UnsupportedOperation
 from conu.utils.net import Endpoint, port_accepts
+from conu.utils.validate import port_number, timeout_seconds
 
 if TYPE_CHECKING:
     import requests
@@ -168,8 +169,10 @@ class Container(abc.ABC):
             port: container port.
             timeout: seconds to wait for the connection.
         """
+        number = port_number(port)
+        timeout_seconds(timeout, allow_none=False)
         try:
-            endpoint = self.get_endpoint(int(port))
+            endpoint = self.get_endpoint(number)
         except ConuException:
             return False
         return port_accepts(endpoint, timeout=timeout)
@@ -190,7 +193,9 @@ class Container(abc.ABC):
         # Short pauses: a refused connection costs microseconds, and readiness should be
         # noticed within tens of milliseconds.
         probe_kwargs.setdefault("pause", 0.01)
-        check = functools.partial(self.is_port_open, int(port), timeout=0.5)
+        if timeout != -1:
+            timeout_seconds(timeout)
+        check = functools.partial(self.is_port_open, port_number(port), timeout=0.5)
         Probe(timeout=timeout, fnc=check, **probe_kwargs).run()
 
     def open_connection(self, port: int | None = None) -> socket.socket:
@@ -204,7 +209,7 @@ class Container(abc.ABC):
 
     def _default_port(self, port: int | str | None) -> int:
         if port is not None:
-            return int(port)
+            return port_number(port)
         ports = self.get_ports()
         if not ports:
             msg = f"container {self.get_id()!r} exposes no port; pass port= explicitly"

@@ -36,8 +36,11 @@ class Filesystem:
     tmp_parent = "/var/tmp"  # not a tmpfs on most systems: images can be large
 
     def __init__(self, object_instance: Any, mount_point: str | None = None) -> None:
+        if mount_point is not None and not isinstance(mount_point, str | os.PathLike):
+            msg = f"mount_point must be a path or None, not {type(mount_point).__name__}"
+            raise TypeError(msg)
         self.obj = object_instance
-        self._mount_point = mount_point
+        self._mount_point = os.fspath(mount_point) if mount_point is not None else None
         self.mount_point_provided = bool(mount_point)
 
     def _unsupported(self, operation: str) -> UnsupportedOperation:

@@ -77,8 +77,24 @@ class Image:
         raise self._unsupported("tag_image")
 
     @classmethod
-    def build(cls, path: str, tag: str | None = None, dockerfile: str | None = None) -> Image:
+    def build(
+        cls,
+        path: str,
+        tag: str | None = None,
+        dockerfile: str | None = None,
+        *,
+        labels: dict[str, str] | None = None,
+        nocache: bool = False,
+    ) -> Image:
         """Build an image from the context directory ``path`` and return it.
+
+        Args:
+            path: the build context.
+            tag: name the image ``repository[:tag]``.
+            dockerfile: the Dockerfile's path within the context.
+            labels: labels to add to the image.
+            nocache: build every step afresh (an image that shares no cached layer can be
+                removed without touching another build's layers).
 
         Raises:
             BuildFailed: the build failed.

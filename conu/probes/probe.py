@@ -48,6 +48,9 @@ class Probe:
         fnc: Callable[..., Any] = bool,
         **kwargs: Any,
     ) -> None:
+        if not callable(fnc):
+            msg = f"fnc must be callable, not {type(fnc).__name__}: {fnc!r}"
+            raise TypeError(msg)
         self.timeout = timeout
         self.pause = pause
         self.count = count

@@ -132,16 +132,14 @@ def check_port(port: int | str, host: str, timeout: float = 10) -> bool:
 
 
 def _port_number(port: int | str) -> int:
-    """Return ``port`` as an int in 1-65535, or raise InvalidArgument."""
+    """Return ``port`` as an int in 1-65535, or raise InvalidArgument (also for a wrong type,
+    as conu 1.0 did)."""
+    from conu.utils.validate import port_number
+
     try:
-        number = int(port)
-    except (TypeError, ValueError) as exc:
-        msg = f"port {port!r} is not a number"
-        raise InvalidArgument(msg) from exc
-    if not 0 < number < 65536:
-        msg = f"port {port!r} is out of range 1-65535"
-        raise InvalidArgument(msg)
-    return number
+        return port_number(port)
+    except TypeError as exc:
+        raise InvalidArgument(str(exc)) from exc
 
 
 def random_str(size: int = 10) -> str:

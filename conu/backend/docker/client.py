@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CONNECT_TIMEOUT", "REQUEST_TIMEOUT", "engine_address", "get_client", "translate_errors"]
 
-CONNECT_TIMEOUT = 10
+CONNECT_TIMEOUT = 5
 """Seconds to wait for the engine's first answer."""
 REQUEST_TIMEOUT = 120
 """Seconds one request to the engine may take (long-running calls set their own)."""
@@ -68,11 +68,20 @@ def _make_client() -> docker.APIClient:
     from docker.utils import kwargs_from_env
 
     kwargs: dict[str, Any] = kwargs_from_env()
-    with translate_errors("connect to the engine"):
-        # version="auto" asks the engine, which doubles as the reachability check.
+    with translate_errors("configure the engine's client"):
+        # A fixed version, so that the constructor does not ask the engine yet (below).
         client = docker.APIClient(
-            version="auto", timeout=CONNECT_TIMEOUT, max_pool_size=32, **kwargs
+            version=docker.constants.DEFAULT_DOCKER_API_VERSION,
+            timeout=CONNECT_TIMEOUT,
+            max_pool_size=32,
+            **kwargs,
         )
+    # The engine's TLS settings come from DOCKER_CERT_PATH only: requests must not let
+    # REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or .netrc from the environment override them.
+    client.trust_env = False
+    with translate_errors("connect to the engine", timeout=CONNECT_TIMEOUT):
+        # Asking the engine's API version doubles as the reachability check.
+        client._version = client._retrieve_server_version()
     client.timeout = REQUEST_TIMEOUT
     return client
 

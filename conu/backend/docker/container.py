@@ -21,6 +21,7 @@ from conu.exceptions import (
 )
 from conu.utils.lines import split_lines
 from conu.utils.net import Endpoint
+from conu.utils.validate import command_list, signal_value, timeout_seconds
 
 if TYPE_CHECKING:
     from conu.backend.docker.filesystem import DockerContainerFS
@@ -167,10 +168,7 @@ class DockerContainer(Container):
 
     def kill(self, signal: str | int | None = None) -> None:
         """Send ``signal`` (SIGKILL by default) to the container."""
-        if signal is not None and not isinstance(signal, str | int):
-            msg = f"signal must be a str, an int or None, not {type(signal).__name__}"
-            raise TypeError(msg)
-        self._call("kill", "kill", signal=signal)
+        self._call("kill", "kill", signal=signal_value(signal))
 
     def delete(self, force: bool = False, volumes: bool = False, **kwargs: Any) -> None:
         """Remove the container (and its anonymous volumes with ``volumes=True``)."""
@@ -182,8 +180,9 @@ class DockerContainer(Container):
         Raises:
             ProbeTimeout: it still ran after ``timeout`` seconds.
         """
+        timeout = timeout_seconds(timeout)
         with self._translate("wait for", not_found=ContainerNotFound, timeout=timeout):
-            result = self.d.wait(self._ref(), timeout=timeout)
+            result = self.d.wait(self._ref(), timeout=timeout or None)
         return int(result["StatusCode"])
 
     # -- processes and output -------------------------------------------------------------
@@ -206,10 +205,8 @@ class DockerContainer(Container):
                 message and in ``exit_code``).
             Conflict: the container is not running.
         """
-        if isinstance(command, str) or not isinstance(command, list | tuple):
-            msg = f"command must be a list of str, not {type(command).__name__}"
-            raise TypeError(msg)
-        what = f"execute {list(command)!r} in"
+        command = command_list(command)
+        what = f"execute {command!r} in"
         with self._translate(what, not_found=ContainerNotFound):
             exec_id = self.d.exec_create(self._ref(), list(command), **(exec_create_kwargs or {}))
             stream = self.d.exec_start(exec_id, stream=True, **(exec_start_kwargs or {}))

@@ -26,6 +26,7 @@ from conu.exceptions import (
 )
 from conu.labels import session_labels
 from conu.utils.rpms import RPM_QUERY_FORMAT, check_signatures
+from conu.utils.validate import command_list, timeout_seconds
 
 if TYPE_CHECKING:
     from conu.backend.docker.filesystem import DockerImageViaArchiveFS
@@ -111,9 +112,8 @@ def run_in_image(
         CommandDoesNotExistException: ``argv[0]`` is not in the image.
         ProbeTimeout: it still ran after ``timeout`` seconds.
     """
-    if not argv or not all(isinstance(arg, str) for arg in argv):
-        msg = f"command must be a non-empty list of str, not {argv!r}"
-        raise InvalidArgument(msg)
+    argv = command_list(argv)
+    timeout = timeout_seconds(timeout, allow_none=False, positive=True) or RUN_TIMEOUT
     create = _create_options(client, network, **options)
     with helper_container(client, image_id, argv[:1], argv[1:], **create) as helper:
         _start(client, helper.cid, argv, image_id)
