@@ -13,7 +13,7 @@ import pytest
 from conu.apidefs.backend import Backend, Capability
 from conu.apidefs.metadata import ImageMetadata
 from conu.conformance.conftest import IMAGE_NAME
-from conu.exceptions import ConuException, WrongFileType
+from conu.exceptions import ConuException, NotFound, WrongFileType
 from conu.labels import SESSION_ID, SESSION_LABEL, session_labels
 
 
@@ -41,11 +41,16 @@ def image_files(require: Callable[[Capability], None], image: Any) -> Any:
 
 
 def _session_containers(backend: Backend) -> set[str]:
-    return {
-        c.get_id()
-        for c in backend.list_containers()
-        if (c.get_metadata().labels or {}).get(SESSION_LABEL) == SESSION_ID
-    }
+    """This session's containers (others come and go meanwhile, e.g. parallel sessions)."""
+    found = set()
+    for container in backend.list_containers():
+        try:
+            labels = container.get_metadata().labels or {}
+        except NotFound:
+            continue
+        if labels.get(SESSION_LABEL) == SESSION_ID:
+            found.add(container.get_id())
+    return found
 
 
 def test_file_checks_without_running(image_files: Any, backend: Backend) -> None:
