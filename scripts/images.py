@@ -7,9 +7,12 @@ directory. Builds are idempotent: the engine's cache makes a rebuild instant.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 
 from conu import DockerImage
 
@@ -25,9 +28,24 @@ def host_busybox() -> str:
     raise RuntimeError(msg)
 
 
+@contextlib.contextmanager
+def _locked(directory: str) -> Iterator[None]:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def build(directory: str, tag: str) -> DockerImage:
-    """Build ``directory`` (with busybox added to its context) as ``tag`` and return the image."""
-    with tempfile.TemporaryDirectory(prefix="conu-build-") as context:
+    """Build ``directory`` (with busybox added to its context) as ``tag`` and return the image.
+
+    Builds of one directory are serialized across processes (a lock on the directory): two
+    xdist workers building the same image at once on an engine with an empty cache would
+    make two images, and the tag would stay with only one of them.
+    """
+    with _locked(directory), tempfile.TemporaryDirectory(prefix="conu-build-") as context:
         shutil.copytree(directory, context, dirs_exist_ok=True)
         shutil.copy2(host_busybox(), os.path.join(context, "busybox"))
         return DockerImage.build(context, tag=tag)

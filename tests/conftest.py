@@ -15,6 +15,22 @@ IMAGES = Path(__file__).resolve().parent / "images"
 sys.path.insert(0, str(ROOT / "scripts"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "local_engine: checks what only a local engine offers (routable container IPs,"
+        " ports published on its loopback); skipped against a remote engine",
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("local_engine"):
+        from conu.backend.docker.network import engine_is_local
+
+        if not engine_is_local():
+            pytest.skip("needs a local engine (container IPs routable from here)")
+
+
 @pytest.fixture(scope="session")
 def engine() -> Any:
     """The docker client; skips engine tests locally without an engine, fails them in CI."""

@@ -92,23 +92,26 @@ def registry(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    # The engine must reach it: loopback for a local engine; for a remote engine, an address
+    # of this host the engine treats as an insecure registry (CONU_TEST_REGISTRY_HOST).
+    host = os.environ.get("CONU_TEST_REGISTRY_HOST", "127.0.0.1")
     root = tmp_path_factory.mktemp("registry")
-    port = _free_port()
+    port = _free_port(host)
     config = root / "config.yml"
-    config.write_text(REGISTRY_CONFIG.format(root=root / "data", port=port))
+    config.write_text(REGISTRY_CONFIG.format(root=root / "data", host=host, port=port))
     with open(root / "registry.log", "wb") as log:
         server = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
     try:
-        endpoint = Endpoint("127.0.0.1", port)
+        endpoint = Endpoint(host, port)
         wait_for(
             lambda: server.poll() is not None or port_accepts(endpoint),
             timeout=30,
-            what=f"docker-registry to listen on 127.0.0.1:{port}",
+            what=f"docker-registry to listen on {host}:{port}",
             pause=0.05,
         )
         if server.poll() is not None:
             pytest.fail(f"docker-registry exited: {(root / 'registry.log').read_text()}")
-        yield f"127.0.0.1:{port}"
+        yield f"{host}:{port}"
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -124,13 +127,13 @@ storage:
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:{port}
+  addr: {host}:{port}
 """
 
 
-def _free_port() -> int:
+def _free_port(host: str) -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 

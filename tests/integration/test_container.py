@@ -14,6 +14,7 @@ import pytest
 
 from conu import DockerContainer
 from conu.apidefs.metadata import ContainerMetadata, ContainerStatus
+from conu.backend.docker.network import engine_is_local
 from conu.exceptions import (
     CommandFailed,
     Conflict,
@@ -28,7 +29,18 @@ from conu.utils.net import Endpoint, port_accepts
 
 HTTPD_LATE = ["sh", "-c", "sleep 1; exec httpd -f -p 8080 -h /srv/www"]
 # PID 1 ignores signals it has no handler for: trap the ones the tests send
-STOPPABLE = ["sh", "-c", "trap 'exit 0' TERM; trap 'exit 10' USR1; while true; do sleep 0.05; done"]
+STOPPABLE = [
+    "sh",
+    "-c",
+    "trap 'exit 0' TERM; trap 'exit 10' USR1; echo trapped; while true; do sleep 0.05; done",
+]
+
+
+def _stoppable(run: Callable[..., Any]) -> Any:
+    """A container whose traps are set (a signal sent before that would be ignored)."""
+    c = run(STOPPABLE)
+    wait_for(lambda: "trapped" in c.logs_unicode(), timeout=10, what="the traps to be set")
+    return c
 
 
 def _exited(container: Any) -> None:
@@ -158,7 +170,7 @@ def test_stopped_container_has_no_ports(httpd_image: Any, run: Callable[..., Any
 
 
 def test_http(httpd_image: Any, run: Callable[..., Any]) -> None:
-    c = run(image=httpd_image)
+    c = run(None, ["-p", "8080"], image=httpd_image)  # published: a remote engine works too
     c.wait_for_port(8080, timeout=5)
     assert c.is_port_open(8080)
     assert not c.is_port_open(8081, timeout=0.5)
@@ -177,12 +189,13 @@ def test_http(httpd_image: Any, run: Callable[..., Any]) -> None:
     with c.http_client() as session:
         assert session.get("/sub/").ok
     # An explicit host with the default port: the first exposed one.
-    ip = c.get_IPv4s()[0]
-    assert c.http_request("/sub/", host=ip).text == "sub page\n"
+    if engine_is_local():
+        ip = c.get_IPv4s()[0]
+        assert c.http_request("/sub/", host=ip).text == "sub page\n"
 
 
 def test_open_connection(httpd_image: Any, run: Callable[..., Any]) -> None:
-    c = run(image=httpd_image)
+    c = run(None, ["-p", "8080"], image=httpd_image)
     c.wait_for_port(8080, timeout=5)
     for port in (8080, None):
         with c.open_connection(port) as sock:
@@ -200,6 +213,7 @@ def test_open_connection_without_exposed_port(sleeper: Any) -> None:
         sleeper.open_connection()
 
 
+@pytest.mark.local_engine
 def test_ready_means_ready(httpd_image: Any, run: Callable[..., Any]) -> None:
     c = run(HTTPD_LATE, ["-p", "127.0.0.1:0:8080"], image=httpd_image)
     host_port = int(c.get_port_mappings(8080)[0]["HostPort"])
@@ -251,6 +265,7 @@ def _docker_proxy_serves(host_port: int) -> bool:
     return False
 
 
+@pytest.mark.local_engine
 def test_port_accepts_through_proxy(run: Callable[..., Any]) -> None:
     # the remote-engine path: only the published host port is reachable
     late = ["sh", "-c", "sleep 0.7; exec httpd -f -p 7777 -h /etc"]
@@ -273,7 +288,7 @@ def test_wait_for_port_timeout(sleeper: Any) -> None:
 
 
 def test_stop_and_start(run: Callable[..., Any]) -> None:
-    c = run(STOPPABLE)
+    c = _stoppable(run)
     c.stop()
     assert not c.is_running()
     assert c.get_status() == "exited"
@@ -283,7 +298,7 @@ def test_stop_and_start(run: Callable[..., Any]) -> None:
 
 
 def test_kill(run: Callable[..., Any]) -> None:
-    c = run(STOPPABLE)
+    c = _stoppable(run)
     c.kill(signal="SIGUSR1")  # the shell's default for USR1: terminate
     _exited(c)
     assert c.exit_code() == 10
@@ -293,7 +308,7 @@ def test_kill(run: Callable[..., Any]) -> None:
     _exited(c)
     assert c.exit_code() == 137
 
-    c = run(STOPPABLE)
+    c = _stoppable(run)
     c.kill(15)
     _exited(c)
     assert c.exit_code() == 0

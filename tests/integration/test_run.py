@@ -61,7 +61,7 @@ def test_run_via_binary_options(busybox_image: Any, track: Callable[[Any], Any])
 
 
 def test_run_via_binary_default_command(httpd_image: Any, track: Callable[[Any], Any]) -> None:
-    c = track(httpd_image.run_via_binary())
+    c = track(httpd_image.run_via_binary(additional_opts=["-p", "8080"]))
     assert c.name
     assert c.get_metadata().command == ["httpd", "-f", "-p", "8080", "-h", "/srv/www"]
     c.wait_for_port(8080, timeout=5)

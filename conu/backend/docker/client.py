@@ -29,8 +29,9 @@ __all__ = ["CONNECT_TIMEOUT", "REQUEST_TIMEOUT", "engine_address", "get_client",
 
 CONNECT_TIMEOUT = 5
 """Seconds to wait for the engine's first answer."""
-REQUEST_TIMEOUT = 120
-"""Seconds one request to the engine may take (long-running calls set their own)."""
+REQUEST_TIMEOUT = float(os.environ.get("CONU_ENGINE_TIMEOUT") or 120)
+"""Seconds one request to the engine may take (long-running calls set their own);
+``CONU_ENGINE_TIMEOUT`` overrides the default of 120."""
 
 _client: docker.APIClient | None = None
 _lock = threading.Lock()
@@ -129,7 +130,8 @@ def translate_errors(
         docker.errors.DockerException,
     ) as exc:
         if _is_read_timeout(exc):
-            msg = f"cannot {what}: the engine at {engine_address()} did not answer in {timeout}s"
+            waited = timeout if timeout is not None else REQUEST_TIMEOUT
+            msg = f"cannot {what}: the engine at {engine_address()} did not answer in {waited}s"
             raise ProbeTimeout(msg) from exc
         if _is_unreachable(exc):
             msg = f"cannot {what}: the engine at {engine_address()} does not answer ({exc})"

@@ -2,8 +2,9 @@
 
 Where an image lives is its *transport*: the engine (``docker-daemon:``), a registry
 (``docker://``), a directory, an OCI layout, an archive… :class:`SkopeoMixin` gives
-:class:`~conu.DockerImage` conu 1.0's skopeo methods. Registries on the loopback interface
-are used without TLS, as the engine itself does; ``DOCKER_HOST`` is passed on to skopeo.
+:class:`~conu.DockerImage` conu 1.0's skopeo methods. Registries the engine uses without
+TLS (loopback ones, its ``insecure-registries``) are used without TLS by skopeo too;
+``DOCKER_HOST`` and ``DOCKER_CERT_PATH`` are passed on to skopeo.
 """
 
 from __future__ import annotations
@@ -79,17 +80,44 @@ def transport_param(image: DockerImage) -> str:
     return f"docker-archive:{image.path}" + (f":{name}" if image.reference else "")
 
 
-def _tls_options(image: DockerImage, side: str) -> list[str]:
-    """Options for one side (``src``/``dest``) of a copy: no TLS to loopback registries,
-    and the engine of ``DOCKER_HOST``."""
+def _side_options(image: DockerImage, side: str) -> list[str]:
+    """Options of one side (``src``/``dest``) of a copy: no TLS for a registry the engine
+    uses without TLS; the engine of ``DOCKER_HOST`` (with its client certificates)."""
     transport = image.transport or SkopeoTransport.DOCKER
-    registry = image.reference.registry if image.reference else None
-    if transport is SkopeoTransport.DOCKER and registry and registry.startswith(_LOOPBACK):
-        return [f"--{side}-tls-verify=false"]
+    if transport is SkopeoTransport.DOCKER:
+        registry = image.reference.registry if image.reference else None
+        return [f"--{side}-tls-verify=false"] if registry and _insecure(registry) else []
     host = os.environ.get("DOCKER_HOST")
-    if transport is SkopeoTransport.DOCKER_DAEMON and host:
-        return [f"--{side}-daemon-host={host}"]
-    return []
+    if transport is not SkopeoTransport.DOCKER_DAEMON or not host:
+        return []
+    options = [f"--{side}-daemon-host={host}"]
+    cert_path = os.environ.get("DOCKER_CERT_PATH")
+    if cert_path and os.environ.get("DOCKER_TLS_VERIFY"):
+        options.append(f"--{side}-cert-dir={cert_path}")
+    return options
+
+
+def _insecure(registry: str) -> bool:
+    """Tell whether the engine talks to ``registry`` without TLS, as skopeo must then too:
+    loopback registries, and those of the engine's ``insecure-registries``."""
+    import ipaddress
+
+    from conu.backend.docker.client import get_client, translate_errors
+
+    if registry.startswith(_LOOPBACK):
+        return True
+    with translate_errors("read the engine's registry settings"):
+        config = get_client().info().get("RegistryConfig") or {}
+    index = (config.get("IndexConfigs") or {}).get(registry)
+    if index is not None:
+        return not index.get("Secure", True)
+    host = registry.rsplit(":", 1)[0].strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    cidrs = config.get("InsecureRegistryCIDRs") or []
+    return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
 def skopeo_copy(source: DockerImage, target: DockerImage, timeout: float = COPY_TIMEOUT) -> None:
@@ -105,7 +133,7 @@ def skopeo_copy(source: DockerImage, target: DockerImage, timeout: float = COPY_
         msg = "command 'skopeo' is not available, please install skopeo"
         raise CommandDoesNotExistException(msg)
     src, dst = transport_param(source), transport_param(target)
-    argv = [skopeo, "copy", *_tls_options(source, "src"), *_tls_options(target, "dest"), src, dst]
+    argv = [skopeo, "copy", *_side_options(source, "src"), *_side_options(target, "dest"), src, dst]
     logger.info("copying image %s to %s", src, dst)
     try:
         done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)

@@ -34,7 +34,7 @@ def inspect_to_metadata(metadata_object: M, inspect_data: dict[str, Any]) -> M:
         md.env_variables = split_env(config["Env"])
     if config.get("ExposedPorts") and hasattr(md, "exposed_ports"):
         md.exposed_ports = list(config["ExposedPorts"])
-    repo_tags = inspect_data.get("RepoTags")
+    repo_tags = _named(inspect_data.get("RepoTags"))
     if repo_tags:
         md.name = repo_tags[0]
     md.labels = config.get("Labels") if config else inspect_data.get("Labels")
@@ -45,11 +45,19 @@ def inspect_to_metadata(metadata_object: M, inspect_data: dict[str, Any]) -> M:
     return md
 
 
+def _named(names: list[str] | None) -> list[str] | None:
+    """Drop the engine's placeholders for "no name" (``<none>:<none>``, ``<none>@<none>``)."""
+    if names is None:
+        return None
+    return [name for name in names if not name.startswith("<none>")]
+
+
 def _fill_image(md: ImageMetadata, data: dict[str, Any], config: dict[str, Any]) -> None:
-    md.image_names = data.get("RepoTags")
-    if data.get("RepoDigests"):
-        md.repo_digests = list(data["RepoDigests"])
-        md.digest = md.repo_digests[0]
+    md.image_names = _named(data.get("RepoTags"))
+    digests = _named(data.get("RepoDigests"))
+    if digests:
+        md.repo_digests = digests
+        md.digest = digests[0]
     md.entrypoint = config.get("Entrypoint")
     md.working_dir = config.get("WorkingDir") or None
     md.user = config.get("User") or None
