@@ -1,8 +1,11 @@
 """Run the benchmarks: conu against the raw docker SDK, side by side, with targets.
 
-    python bench/run.py [--reps N] [--json PATH] [--only SUBSTRING]
+    python bench/run.py [--reps N] [--json PATH] [--only SUBSTRING] [--smoke]
 
-Prints a table of medians and median ratios conu / raw, and writes the numbers as JSON.
+Prints a table of medians and median ratios conu / raw (and the extra numbers some
+scenarios gather), and writes the numbers as JSON. The exit status is 1 when a target is
+missed, 2 when benchmark containers were left on the engine; with ``--smoke`` (every scenario
+once, no warm-up, no JSON unless ``--json``) a missed target does not count.
 """
 
 from __future__ import annotations
@@ -10,31 +13,88 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import cleanup
+import common
+import containers
 import image_files
-from harness import print_table, run_scenario, write_json
+import readiness
+import startup
+from harness import Result, Scenario, print_extras, print_table, run_scenario, write_json
+
+DEFAULT_JSON = "bench/results.json"
+
+# The names of image_files' scenarios with each digit as N (their sizes are known only once
+# the big image is built), to skip building that image when --only cannot select them.
+IMAGE_FILE_NAMES = (
+    "file_is_present, N MB image",
+    "file_is_present, NNN MB image",
+    "mount (unpack) the NNN MB image",
+)
+
+
+def _may_select_image_files(only: str) -> bool:
+    pattern = re.sub(r"\d", "N", only)
+    return any(pattern in name for name in IMAGE_FILE_NAMES)
+
+
+def _run(scenarios: list[Scenario], only: str, reps: int, warmup: int) -> list[Result]:
+    results = []
+    for scenario in scenarios:
+        if only in scenario.name:
+            results.append(run_scenario(scenario, reps, warmup))
+            print(f"done: {scenario.name}", file=sys.stderr)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=20, help="repetitions per scenario")
-    parser.add_argument("--json", default="bench/results.json", help="where to write JSON")
+    parser.add_argument("--json", default=None, help=f"where to write JSON ({DEFAULT_JSON})")
     parser.add_argument("--only", default="", help="run scenarios whose name contains this")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every scenario once, without warm-up; exit 0 unless something crashes",
+    )
     args = parser.parse_args(argv)
     logging.getLogger("conu").setLevel(logging.WARNING)
+    reps, warmup = (1, 0) if args.smoke else (args.reps, 1)
+    json_path = args.json or (None if args.smoke else DEFAULT_JSON)
 
-    results = []
-    with image_files.images() as (small, big):
-        for scenario in image_files.scenarios(small, big):
-            if args.only in scenario.name:
-                results.append(run_scenario(scenario, args.reps))
-                print(f"done: {scenario.name}", file=sys.stderr)
+    results: list[Result] = []
+    try:
+        image = common.busybox()
+        results += _run(
+            [
+                *startup.scenarios(),
+                *containers.scenarios(image),
+                *readiness.scenarios(image),
+                *cleanup.scenarios(image),
+            ],
+            args.only,
+            reps,
+            warmup,
+        )
+        if _may_select_image_files(args.only):
+            with image_files.images() as (small, big):
+                results += _run(image_files.scenarios(small, big), args.only, reps, warmup)
+    finally:
+        left = common.sweep()
     print_table(results)
-    write_json(results, args.json, {"reps": args.reps})
-    print(f"\nJSON: {args.json}")
+    print_extras(results)
+    print(f"\nbenchmark containers left on the engine: {left}")
+    if json_path:
+        write_json(results, json_path, {"reps": reps, "warmup": warmup, "smoke": args.smoke})
+        print(f"JSON: {json_path}")
+    if left:
+        return 2
+    if args.smoke:
+        return 0
     return 0 if all(r.verdict != "MISSED" for r in results) else 1
 
 

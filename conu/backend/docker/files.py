@@ -36,6 +36,7 @@ __all__ = [
 # Go's os.FileMode type bits, as the engine reports them.
 _MODE_DIR = 1 << 31
 _MODE_SYMLINK = 1 << 27
+_SYMLINK_LOOP = b"too many links"
 _MODE_TYPE = _MODE_DIR | _MODE_SYMLINK | (1 << 26) | (1 << 25) | (1 << 24) | (1 << 21) | (1 << 19)
 
 
@@ -106,10 +107,18 @@ def resolve_path(owner: _HasClient, path: str) -> tuple[str, PathStat] | None:
 
 def _head_stat(owner: _HasClient, path: str) -> PathStat | None:
     client, cid = owner.d, owner.get_id()
+    url = client._url("/containers/{0}/archive", cid)
     with translate_errors(f"stat {path!r} in {cid[:12]!r}"):
-        response = client.head(client._url("/containers/{0}/archive", cid), params={"path": path})
+        response = client.head(url, params={"path": path})
         if response.status_code == 404:
             return None
+        if response.status_code >= 500:
+            # A HEAD carries no reason: ask again with a GET, whose error has one.
+            retry = client._get(url, params={"path": path}, stream=True)
+            reason = retry.raw.read(4096) if retry.status_code >= 500 else b""
+            retry.close()
+            if _SYMLINK_LOOP in reason:
+                return None  # a symbolic link loop leads nowhere, like a dangling link
         client._raise_for_status(response)
     raw = json.loads(base64.b64decode(response.headers["X-Docker-Container-Path-Stat"]))
     return PathStat(raw["name"], int(raw["mode"]), int(raw["size"]), raw.get("linkTarget", ""))
