@@ -22,6 +22,7 @@ import cleanup
 import common
 import containers
 import image_files
+import load
 import readiness
 import startup
 from harness import Result, Scenario, print_extras, print_table, run_scenario, write_json
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 *containers.scenarios(image),
                 *readiness.scenarios(image),
                 *cleanup.scenarios(image),
+                *load.scenarios(image),
             ],
             args.only,
             reps,
