@@ -6,6 +6,7 @@ No error, and nothing left. The wall time against the raw SDK is measured by
 
 from __future__ import annotations
 
+import functools
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -16,6 +17,10 @@ from conu.probes import wait_for
 
 THREADS = 8
 PER_THREAD = 25
+
+
+def _logged(container: Any, marker: str) -> bool:
+    return marker in container.logs_unicode()
 
 
 def _worker(index: int, image: Any) -> int:
@@ -29,7 +34,8 @@ def _worker(index: int, image: Any) -> int:
             container = image.run_via_api(DockerContainerParameters(command=command))
         try:
             assert b"".join(container.execute(["echo", marker])) == f"{marker}\n".encode()
-            wait_for(lambda: marker in container.logs_unicode(), timeout=10, what="its log line")
+            logged = functools.partial(_logged, container, marker)
+            wait_for(logged, timeout=10, what=f"{marker!r} in the logs")
         finally:
             container.delete(force=True)
         done += 1
