@@ -6,6 +6,8 @@ import shlex
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conu.backend.docker.constants import CONU_ARTIFACT_TAG
 from conu.backend.docker.container_parameters import DockerContainerParameters
@@ -121,3 +123,28 @@ def test_get_parameters_sees_later_changes() -> None:
     builder = DockerRunBuilder()
     builder.options.extend(["-l", "a=b"])
     assert builder.get_parameters().labels == {"a": "b"}
+
+
+words = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+)
+
+
+@given(
+    command=st.lists(words, max_size=4),
+    opts=st.lists(words, max_size=6),
+    image=st.from_regex(r"[a-z0-9]{1,10}(/[a-z0-9]{1,8})?", fullmatch=True),
+)
+def test_build_and_str_agree_for_any_arguments(
+    command: list[str], opts: list[str], image: str
+) -> None:
+    builder = DockerRunBuilder(command=command, additional_opts=opts)
+    before = (list(command), list(opts))
+    builder.image_name = image
+    argv = builder.build()
+    # The options and the command come through unchanged, around the image and the label.
+    assert argv[: 2 + len(opts)] == ["docker", "run", *opts]
+    assert argv[-1 - len(command) :] == [image, *command]
+    assert CONU_ARTIFACT_TAG in argv
+    assert shlex.split(str(builder)) == argv  # str() is the same line, quoted for a shell
+    assert (command, opts) == before  # the caller's lists are not touched

@@ -198,6 +198,7 @@ class DockerContainerParameters(ContainerMetadata):
             volumes=volumes,
             working_dir=working_dir,
         )
+        _check_types(self)
 
 
 def parse_run_options(
@@ -272,3 +273,29 @@ def _check_strings(argument: str, value: object) -> None:
     if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
         msg = f"{argument!r} must be a list or tuple of str, not {value!r}"
         raise TypeError(msg)
+
+
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "command": (list, tuple),
+    "labels": (dict,),
+    "env_variables": (dict, list, tuple),
+    "port_mappings": (dict,),
+    "cap_add": (list, tuple),
+    "cap_drop": (list, tuple),
+    "volumes": (list, tuple),
+    "mounts": (list, tuple),
+    "devices": (list, tuple),
+    "dns": (list, tuple),
+    "group_add": (list, tuple),
+    "healthcheck": (dict,),
+}
+
+
+def _check_types(params: DockerContainerParameters) -> None:
+    """Reject a collection-typed parameter given as something else (a str, say)."""
+    for field, types in _FIELD_TYPES.items():
+        value = getattr(params, field)
+        if value is not None and not isinstance(value, types):
+            names = " or ".join(t.__name__ for t in types)
+            msg = f"{field} must be a {names} or None, not {type(value).__name__}: {value!r}"
+            raise TypeError(msg)
