@@ -10,14 +10,14 @@
 #
 # Idempotent: when everything is there already it only pings the engine.
 # The test tools (busybox-static for the test images, docker-registry and skopeo for the
-# registry tests, podman for the second backend) are installed in step 1 too, when we are
-# root and they are missing.
+# registry tests, podman for the second backend, acl for the Directory ACL test) are
+# installed in step 1 too, when we are root and they are missing.
 set -euo pipefail
 
 LOG=${CONU_DOCKERD_LOG:-/var/log/conu-dockerd.log}
 PIDFILE=${CONU_DOCKERD_PIDFILE:-/var/run/docker.pid}
 WAIT_SECONDS=${CONU_ENGINE_WAIT:-90}
-PACKAGES=(docker.io busybox-static docker-registry skopeo podman)
+PACKAGES=(docker.io busybox-static docker-registry skopeo podman acl)
 
 say() { printf 'engine: %s\n' "$*" >&2; }
 
