@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from conu.apidefs.backend import Backend, Capability
-from conu.apidefs.metadata import ImageMetadata
+from conu.apidefs.metadata import ImageMetadata, PathKind
 from conu.conformance.conftest import IMAGE_NAME
 from conu.exceptions import ConuException, NotFound, WrongFileType
 from conu.labels import SESSION_ID, SESSION_LABEL, session_labels
@@ -111,3 +112,27 @@ def test_build_failure(
     with pytest.raises(ConuException):
         backend.ImageClass.build(str(tmp_path), labels=session_labels(), nocache=True)
     shutil.rmtree(tmp_path)
+
+
+def test_path_info_and_list_directory(image_files: Any) -> None:
+    info = image_files.path_info("/srv/data/file.txt")
+    assert info is not None and info.kind is PathKind.FILE
+    assert stat.S_ISREG(info.mode) and info.size == len("data\n")
+    link = image_files.path_info("/srv/abs-link")
+    assert link is not None and link.kind is PathKind.SYMLINK and link.link_target == "/etc/motd"
+    assert image_files.path_info("/srv/none") is None
+    assert image_files.list_directory("/srv/data") == ["escape", "file.txt", "sub"]
+    with pytest.raises(ConuException):
+        image_files.list_directory("/srv/data/file.txt")
+
+
+def test_run_command(image: Any) -> None:
+    result = image.run_command(["sh", "-c", "echo out; echo err >&2; exit 3"], env={"A": "b"})
+    assert (result.exit_code, result.stdout, result.stderr) == (3, b"out\n", b"err\n")
+    assert image.run_command(["sh", "-c", "echo $A"], env={"A": "b"}).stdout == b"b\n"
+    committed = image.run_command(["sh", "-c", "echo made > /made"], commit=True).image
+    try:
+        assert committed.run_command(["cat", "/made"]).stdout == b"made\n"
+    finally:
+        committed.rmi(force=True, prune=False)
+    assert image.is_present()
