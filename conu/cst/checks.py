@@ -202,12 +202,8 @@ def _members(
         result.fail(f"Expected no {kind}s {state}, found: {sorted(set(actual))}")
     for item in wanted:
         if (item in actual) != present:
-            verb = "not" if present else "should not be, but is"
-            result.fail(
-                f"{kind.capitalize()} {item} {verb} {state}"
-                if not present
-                else f"{kind.capitalize()} {item} not {state}"
-            )
+            problem = f"is not {state}" if present else f"should not be {state}, but is"
+            result.fail(f"{kind.capitalize()} {item} {problem}")
 
 
 def check_license(image: Any, test: LicenseTest) -> Result:
