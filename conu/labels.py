@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Iterable, Mapping
 
 __all__ = [
     "ARTIFACT_LABEL",
@@ -26,6 +27,7 @@ __all__ = [
     "owns_session",
     "session_filter",
     "session_labels",
+    "sessions_of",
 ]
 
 ARTIFACT_LABEL = "conu.test_artifact"
@@ -68,6 +70,24 @@ def session_labels() -> dict[str, str]:
 def session_filter(session: str | None = None) -> dict[str, list[str]]:
     """Return the engine list filter that selects a session's resources (this one's)."""
     return {"label": [f"{SESSION_LABEL}={session or SESSION_ID}"]}
+
+
+def sessions_of(label_sets: Iterable[Mapping[str, str] | None]) -> dict[str, str]:
+    """Return the sessions that resources with these labels belong to: id → owner.
+
+    Args:
+        label_sets: the labels of each resource (None for a resource without labels).
+
+    Returns:
+        Each session id once, with the owner (``host/pid``) of its first resource that
+        names one, or ``""``.
+    """
+    sessions: dict[str, str] = {}
+    for labels in label_sets:
+        labels = labels or {}
+        if labels.get(SESSION_LABEL):
+            sessions.setdefault(labels[SESSION_LABEL], labels.get(OWNER_LABEL) or "")
+    return sessions
 
 
 def owner_is_alive(owner: str) -> bool | None:

@@ -18,7 +18,7 @@ from typing import IO, Any
 from conu.exceptions import ConuException, UnsupportedOperation, WrongFileType
 from conu.utils.rootfs import resolve_in_root
 
-__all__ = ["Filesystem"]
+__all__ = ["Filesystem", "is_present_as"]
 
 
 class Filesystem:
@@ -147,9 +147,7 @@ class Filesystem:
             mode = os.stat(self.p(path)).st_mode
         except FileNotFoundError:
             return False
-        if not check(mode):
-            raise WrongFileType(err, f"{path!r} exists but is not {kind}", path)
-        return True
+        return is_present_as(path, mode, check, err, kind)
 
     def get_selinux_context(self, file_path: str) -> bytes:
         """Return the ``security.selinux`` extended attribute of ``file_path``.
@@ -162,3 +160,23 @@ class Filesystem:
         except OSError as exc:
             msg = f"no SELinux context for {file_path!r}: {exc.strerror}"
             raise ConuException(msg) from exc
+
+
+def is_present_as(path: str, mode: int | None, check: Any, err: int, kind: str) -> bool:
+    """Tell whether ``path`` exists, given its ``st_mode`` (None when it does not exist).
+
+    Args:
+        path: the path, for the message.
+        mode: its ``st_mode`` (symlinks followed), or None.
+        check: ``stat.S_ISREG`` or ``stat.S_ISDIR``.
+        err: the errno of the error: ``EISDIR`` or ``ENOTDIR``.
+        kind: what it should be, for the message: ``"a regular file"``, ``"a directory"``.
+
+    Raises:
+        WrongFileType: it exists and ``check(mode)`` is false (an ``OSError`` too).
+    """
+    if mode is None:
+        return False
+    if not check(mode):
+        raise WrongFileType(err, f"{path!r} exists but is not {kind}", path)
+    return True

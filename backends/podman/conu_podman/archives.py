@@ -12,12 +12,12 @@ import shutil
 import tempfile
 from typing import TYPE_CHECKING, Any
 
-from conu.exceptions import EngineError, ImageNotFound, InvalidArgument
+from conu.backend.common.archives import ImageArchiveMixin
+from conu.exceptions import EngineError, InvalidArgument
 from conu_podman import engine
 
 if TYPE_CHECKING:
-    from conu.utils.reference import Reference
-    from conu_podman.image import PodmanImage
+    from conu_podman.image import PodmanImage, PodmanImagePullPolicy
 
 __all__ = ["ARCHIVE_TIMEOUT", "ArchiveMixin", "load_archive", "save_archive"]
 
@@ -77,95 +77,57 @@ def load_archive(path: str | os.PathLike[str]) -> list[str]:
     return loaded
 
 
-def _matches(loaded: str, wanted: str) -> bool:
-    """Tell whether a loaded name is ``wanted`` (podman prefixes local names ``localhost/``)."""
-    return loaded in (wanted, _LOCAL_PREFIX + wanted)
-
-
-class ArchiveMixin:
+class ArchiveMixin(ImageArchiveMixin):
     """Saving and loading of :class:`~conu_podman.PodmanImage` to and from archive files."""
 
     if TYPE_CHECKING:
-        reference: Reference | None
-        _id: str | None
-        _inspect_data: dict[str, Any] | None
-
-        def get_id(self) -> str: ...
-
-        def get_full_name(self) -> str: ...
 
         def tag_image(self, repository: str | None = None, tag: str | None = None) -> Any: ...
 
-    def save_to(self, image: PodmanImage | str | os.PathLike[str]) -> None:
-        """Save this image to an archive file (a path), or give it another image's name.
-
-        Given a path, the image is written as a ``docker save`` archive. Given a
-        :class:`~conu_podman.PodmanImage`, this image is tagged with that image's name (both
-        live in podman's storage: the copy is a new name).
-
-        Raises:
-            InvalidArgument: ``image`` is neither a path nor a PodmanImage.
-        """
+    @classmethod
+    def _image_class(cls) -> type[PodmanImage]:
         from conu_podman.image import PodmanImage
 
-        if isinstance(image, PodmanImage):
-            if image.reference is None:
-                msg = f"cannot copy to {image!r}: it has no name"
-                raise InvalidArgument(msg)
-            self.tag_image(image.reference.name, image.tag)
-            image._inspect_data = None
-            image._id = None
-        elif isinstance(image, str | os.PathLike):
-            named = self.reference is not None and self.reference.digest is None
-            save_archive(self.get_full_name() if named else self.get_id(), image)
-        else:
-            msg = f"cannot save to {image!r}: give a path or a PodmanImage"
-            raise InvalidArgument(msg)
-
-    def load_from(self, image: PodmanImage | str | os.PathLike[str]) -> None:
-        """Load this image from an archive file (a path), or from another PodmanImage.
-
-        From an archive holding this image's name, that image is taken; from an archive
-        holding a single image, that image is taken and given this image's name.
-
-        Raises:
-            InvalidArgument: ``image`` is neither a path nor a PodmanImage.
-            ImageNotFound: the archive holds several images, none of this name.
-        """
-        from conu_podman.image import PodmanImage
-
-        if isinstance(image, PodmanImage):
-            image.save_to(self)  # type: ignore[arg-type]
-        elif isinstance(image, str | os.PathLike):
-            self._adopt(load_archive(image), os.fspath(image))
-        else:
-            msg = f"cannot load from {image!r}: give a path or a PodmanImage"
-            raise InvalidArgument(msg)
-        self._inspect_data = None
-
-    def _adopt(self, loaded: list[str], source: str) -> None:
-        """Become the image of ``loaded`` (what an archive held) that stands for this one."""
-        wanted = self.get_full_name() if self.reference else None
-        matching = [name for name in loaded if wanted and _matches(name, wanted)]
-        if not matching and len(loaded) != 1:
-            msg = f"archive {source!r} holds {loaded}, none of them {wanted or self._id!r}"
-            raise ImageNotFound(msg)
-        picked = (matching or loaded)[0]
-        found = engine.run_json(["image", "inspect", picked], what=f"inspect image {picked!r}")
-        ident = str(found[0]["Id"])
-        if self.reference is not None and not matching:
-            engine.run(["tag", ident, str(wanted)], what=f"tag {picked!r} as {wanted!r}")
-        self._id = ident
+        return PodmanImage
 
     @classmethod
-    def load_from_file(cls, file_path: str) -> PodmanImage:
-        """Load an image archive (``docker save`` format) and return its (first) image, as an
-        instance of this class."""
+    def _never_pull(cls) -> PodmanImagePullPolicy:
         from conu_podman.image import PodmanImagePullPolicy
 
-        first = load_archive(file_path)[0]
-        make: Any = cls
-        never = PodmanImagePullPolicy.NEVER
-        if first.startswith("sha256:"):
-            return make(None, identifier=first.split(":", 1)[1], pull_policy=never)
-        return make(first, pull_policy=never)
+        return PodmanImagePullPolicy.NEVER
+
+    @classmethod
+    def _load_archive(cls, path: str | os.PathLike[str]) -> list[str]:
+        return load_archive(path)
+
+    def _save_archive(self, reference: str, path: str | os.PathLike[str]) -> None:
+        save_archive(reference, path)
+
+    def _copy_to_image(self, image: PodmanImage) -> None:
+        """Tag this image with ``image``'s name: both live in podman's storage, the copy is
+        a new name.
+
+        Raises:
+            InvalidArgument: ``image`` has no name.
+        """
+        if image.reference is None:
+            msg = f"cannot copy to {image!r}: it has no name"
+            raise InvalidArgument(msg)
+        self.tag_image(image.reference.name, image.tag)
+        image._id = None
+
+    @staticmethod
+    def _loaded_is(loaded: str, wanted: str) -> bool:
+        """Tell whether a loaded name is ``wanted`` (podman prefixes local names ``localhost/``)."""
+        return loaded in (wanted, _LOCAL_PREFIX + wanted)
+
+    @staticmethod
+    def _loaded_identifier(loaded: str) -> str:
+        return loaded.split(":", 1)[1]  # podman knows images by their bare hex id
+
+    def _loaded_id(self, loaded: str) -> str:
+        found = engine.run_json(["image", "inspect", loaded], what=f"inspect image {loaded!r}")
+        return str(found[0]["Id"])
+
+    def _tag_loaded(self, ident: str, loaded: str, wanted: str) -> None:
+        engine.run(["tag", ident, wanted], what=f"tag {loaded!r} as {wanted!r}")

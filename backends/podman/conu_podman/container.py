@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from conu.apidefs.container import Container, ContainerName
 from conu.apidefs.metadata import ContainerMetadata
-from conu.exceptions import CommandFailed, ContainerNotFound, InvalidArgument
+from conu.backend.common.container import InspectedContainerMixin, check_container_identity
+from conu.exceptions import CommandFailed, ContainerNotFound
 from conu.utils.lines import split_lines
 from conu.utils.net import Endpoint
 from conu_podman import engine, files, network
@@ -33,7 +34,7 @@ _EXEC_ENGINE_FAILURES = (125, 255)
 """``podman exec`` exit statuses that may be podman's own failure rather than the command's."""
 
 
-class PodmanContainer(Container):
+class PodmanContainer(InspectedContainerMixin, Container):
     """A podman container.
 
     Args:
@@ -50,21 +51,13 @@ class PodmanContainer(Container):
     def __init__(
         self, image: PodmanImage | None, container_id: str | None, name: str | None = None
     ) -> None:
-        if not container_id and not name:
-            msg = "a container needs an id or a name"
-            raise InvalidArgument(msg)
+        check_container_identity(container_id, name)
         self._inspect_data: dict[str, Any] | None = None
         super().__init__(image, container_id, name)
         self.metadata = ContainerMetadata()
 
     def __repr__(self) -> str:
         return f"PodmanContainer(image={self.image}, id={self.get_id()})"
-
-    def __str__(self) -> str:
-        return self.get_id()
-
-    def _ref(self) -> str:
-        return self._id or str(self.name)
 
     def _what(self, action: str) -> str:
         return f"{action} container {self._ref()[:12]!r}"
@@ -73,13 +66,7 @@ class PodmanContainer(Container):
         done = engine.run([*args, self._ref()], what=self._what(action), timeout=timeout)
         return done.stdout
 
-    # -- identity and state ---------------------------------------------------------------
-
-    def get_id(self) -> str:
-        """Return the container's full id."""
-        if self._id is None:
-            self._id = str(self.inspect(refresh=False)["Id"])
-        return self._id
+    # -- identity and state (get_id, is_running, exit_code…: InspectedContainerMixin) -----
 
     def inspect(self, refresh: bool = True) -> dict[str, Any]:
         """Return ``podman inspect`` of the container (cached unless ``refresh``).
@@ -106,25 +93,6 @@ class PodmanContainer(Container):
         data = self.inspect(refresh=False)
         return data.get("ImageName") or (data.get("Config") or {}).get("Image") or data["Image"]
 
-    def is_running(self) -> bool:
-        """Ask podman whether the container runs; False when it does not exist."""
-        try:
-            return bool(self.inspect()["State"]["Running"])
-        except ContainerNotFound:
-            return False
-
-    def get_status(self) -> str:
-        """Return podman's state: created, running, paused, exited, stopped…"""
-        return str(self.inspect()["State"]["Status"])
-
-    def exit_code(self) -> int:
-        """Return the exit code (0 while created or running)."""
-        return int(self.inspect()["State"]["ExitCode"])
-
-    def get_pid(self) -> int:
-        """Return the host PID of the main process, 0 when it does not run."""
-        return int(self.inspect()["State"]["Pid"])
-
     # -- networking -----------------------------------------------------------------------
 
     def get_IPv4s(self) -> list[str]:
@@ -134,26 +102,6 @@ class PodmanContainer(Container):
     def get_IPv6s(self) -> list[str]:
         """Return the container's global IPv6 addresses."""
         return network.ip_addresses(self.inspect(), "GlobalIPv6Address")
-
-    def get_ports(self) -> list[str]:
-        """Return the container's ports (published or exposed) without protocol, as strings."""
-        ports = self.inspect()["NetworkSettings"].get("Ports") or {}
-        return [key.split("/", 1)[0] for key in ports]
-
-    def get_port_mappings(self, port: int | None = None) -> Any:
-        """Return port bindings: all of them as a dict, or the list for one container port.
-
-        Returns:
-            with ``port=None`` the dict ``{"8080/tcp": [{"HostIp": .., "HostPort": ..}]}``;
-            for a known port its list (None when not published); ``[]`` for other ports.
-        """
-        ports = self.inspect()["NetworkSettings"].get("Ports") or {}
-        if port is None:
-            return ports
-        for key, bindings in ports.items():
-            if key.split("/", 1)[0] == str(port):
-                return bindings
-        return []
 
     def get_endpoint(self, port: int) -> Endpoint:
         """Return where the caller reaches container ``port`` (its IP, or the published port)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from conu.apidefs.filesystem import Filesystem
+from conu.backend.common.filesystem import ContainerFilesystem, ImageFilesystem
 from conu_podman import files
 from conu_podman.helper import helper_container
 
@@ -22,37 +22,23 @@ if TYPE_CHECKING:
 __all__ = ["PodmanContainerFS", "PodmanImageFS"]
 
 
-class PodmanContainerFS(Filesystem):
-    """The filesystem of a podman container (running or not), as a context manager.
-
-    Args:
-        container: the :class:`~conu_podman.PodmanContainer`.
-        mount_point: host directory to unpack into; a temporary one (removed on exit) if None.
-    """
+class PodmanContainerFS(ContainerFilesystem):
+    """The filesystem of a :class:`~conu_podman.PodmanContainer` (running or not), as a
+    context manager; ``mount_point``: host directory to unpack into (temporary if None)."""
 
     backend_name = "podman"
-
-    def __init__(self, container: PodmanContainer, mount_point: str | None = None) -> None:
-        super().__init__(container, mount_point=mount_point)
-        self.container = container
+    container: PodmanContainer
 
     def _populate(self) -> None:
         files.export_into(self.container.get_id(), self.mount_point)
 
 
-class PodmanImageFS(Filesystem):
-    """The filesystem of a podman image, as a context manager (the image is never run).
-
-    Args:
-        image: the :class:`~conu_podman.PodmanImage`.
-        mount_point: host directory to unpack into; a temporary one (removed on exit) if None.
-    """
+class PodmanImageFS(ImageFilesystem):
+    """The filesystem of a :class:`~conu_podman.PodmanImage`, as a context manager (the
+    image is never run); ``mount_point``: host directory to unpack into (temporary if None)."""
 
     backend_name = "podman"
-
-    def __init__(self, image: PodmanImage, mount_point: str | None = None) -> None:
-        super().__init__(image, mount_point=mount_point)
-        self.image = image
+    image: PodmanImage
 
     def _populate(self) -> None:
         with helper_container(self.image.get_id()) as helper:

@@ -11,12 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from conu.apidefs.image import Image
 from conu.apidefs.metadata import ImageMetadata
-from conu.exceptions import (
-    ConuException,
-    ImageNotFound,
-    InvalidArgument,
-)
-from conu.utils.reference import Reference
+from conu.backend.common.image import NamedImageMixin, check_image_arguments, reference_of
+from conu.exceptions import ImageNotFound
 from conu_podman import engine, registry
 from conu_podman.archives import ArchiveMixin
 from conu_podman.build import BUILD_TIMEOUT, build_image
@@ -37,7 +33,7 @@ class PodmanImagePullPolicy(enum.Enum):
     ALWAYS = 2
 
 
-class PodmanImage(ImageFilesMixin, ArchiveMixin, Image):
+class PodmanImage(NamedImageMixin, ImageFilesMixin, ArchiveMixin, Image):
     """A podman image.
 
     Args:
@@ -62,16 +58,9 @@ class PodmanImage(ImageFilesMixin, ArchiveMixin, Image):
         identifier: str | None = None,
         pull_policy: PodmanImagePullPolicy = PodmanImagePullPolicy.IF_NOT_PRESENT,
     ) -> None:
-        if tag is not None and not isinstance(tag, str):
-            msg = f"tag must be a str or None, not {type(tag).__name__}"
-            raise ConuException(msg)
-        if not isinstance(pull_policy, PodmanImagePullPolicy):
-            msg = f"pull_policy must be a PodmanImagePullPolicy, not {pull_policy!r}"
-            raise ConuException(msg)
-        if repository is None and not identifier:
-            msg = "an image needs a repository or an identifier"
-            raise InvalidArgument(msg)
-        self.reference = reference_of(repository, tag) if repository is not None else None
+        self.reference = check_image_arguments(
+            repository, tag, identifier, pull_policy, PodmanImagePullPolicy
+        )
         super().__init__(
             self.reference.name if self.reference else None,
             self.reference.tag if self.reference else tag,
@@ -80,28 +69,9 @@ class PodmanImage(ImageFilesMixin, ArchiveMixin, Image):
         self.pull_policy = pull_policy
         self._inspect_data: dict[str, Any] | None = None
         self.metadata = ImageMetadata()
-        if pull_policy is PodmanImagePullPolicy.ALWAYS or (
-            pull_policy is PodmanImagePullPolicy.IF_NOT_PRESENT and not self.is_present()
-        ):
-            self.pull()
+        self._apply_pull_policy(pull_policy)
 
-    def __str__(self) -> str:
-        return self.get_full_name()
-
-    # -- identity -------------------------------------------------------------------------
-
-    def get_full_name(self) -> str:
-        """Return ``repository:tag`` (``repository@digest``; the id for an unnamed image)."""
-        return str(self.reference) if self.reference is not None else str(self._id)
-
-    def _ref(self) -> str:
-        return self._id or self.get_full_name()
-
-    def get_id(self) -> str:
-        """Return the image id (64 hex digits, as podman reports it)."""
-        if self._id is None:
-            self._id = str(self.inspect(refresh=False)["Id"])
-        return self._id
+    # -- identity (get_id, get_full_name, is_present: NamedImageMixin) --------------------
 
     def inspect(self, refresh: bool = True) -> dict[str, Any]:
         """Return ``podman image inspect`` of the image (cached unless ``refresh``).
@@ -116,14 +86,6 @@ class PodmanImage(ImageFilesMixin, ArchiveMixin, Image):
                 raise ImageNotFound(f"cannot {what}: image not known")
             self._inspect_data = found[0]
         return self._inspect_data
-
-    def is_present(self) -> bool:
-        """Tell whether podman holds this image."""
-        try:
-            self.inspect()
-        except ImageNotFound:
-            return False
-        return True
 
     def get_metadata(self) -> ImageMetadata:
         """Return fresh metadata (labels, env, command, ports, digests…); also a mapping."""
@@ -157,10 +119,7 @@ class PodmanImage(ImageFilesMixin, ArchiveMixin, Image):
             RegistryError: the registry refused or cannot be reached; podman's reason is in
                 the message.
         """
-        if self.reference is None:
-            msg = f"image {self._id!r} has no repository to pull from"
-            raise InvalidArgument(msg)
-        registry.pull(self.reference)
+        registry.pull(self._pull_reference())
         self._inspect_data = None
 
     def push(self, repository: str | None = None, tag: str | None = None) -> PodmanImage:
@@ -169,10 +128,8 @@ class PodmanImage(ImageFilesMixin, ArchiveMixin, Image):
         Raises:
             RegistryError: the registry refused the push or cannot be reached.
         """
-        image = self.tag_image(repository, tag) if repository or tag else self
-        if image.reference is None:
-            msg = f"image {self._id!r} has no repository to push to"
-            raise InvalidArgument(msg)
+        image = self._push_target(repository, tag)
+        assert image.reference is not None
         registry.push(image.reference)
         return image
 
@@ -183,13 +140,7 @@ class PodmanImage(ImageFilesMixin, ArchiveMixin, Image):
             ValueError: neither ``repository`` nor ``tag`` is given (InvalidArgument).
             InvalidReference: the new name is malformed.
         """
-        if not repository and not tag:
-            msg = "tag_image needs a repository or a tag"
-            raise InvalidArgument(msg)
-        if not repository and not self.name:
-            msg = f"image {self._id!r} has no repository: pass one to tag_image"
-            raise InvalidArgument(msg)
-        target = reference_of(repository or str(self.name), tag or "latest")
+        target = self._tag_target(repository, tag)
         what = f"tag {self._ref()!r} as {str(target)!r}"
         engine.run(["tag", self.get_id(), str(target)], what=what)
         never = PodmanImagePullPolicy.NEVER
@@ -207,9 +158,7 @@ class PodmanImage(ImageFilesMixin, ArchiveMixin, Image):
         ref = self.get_full_name() if via_name else self.get_id()
         options = [*(["--force"] if force else []), *([] if prune else ["--no-prune"])]
         engine.run(["rmi", *options, ref], what=f"remove image {ref!r}")
-        self._inspect_data = None
-        if self.reference is not None:
-            self._id = None  # the name is gone; it may come back as another image
+        self._forget_removed()
 
     @classmethod
     def build(
@@ -281,15 +230,3 @@ class PodmanImage(ImageFilesMixin, ArchiveMixin, Image):
     def run_via_binary_in_foreground(self, *args: Any, **kwargs: Any) -> PodmanContainer:
         """Not supported: podman containers are run in the background (``run_via_binary``)."""
         raise self._unsupported("run_via_binary_in_foreground")
-
-
-def reference_of(repository: str, tag: str | None) -> Reference:
-    """Parse ``repository``; add ``tag`` unless it names a tag or a digest already.
-
-    Raises:
-        InvalidReference: the reference is malformed.
-    """
-    reference = Reference.parse(repository)
-    if reference.tag or reference.digest or not tag:
-        return reference
-    return reference.with_tag(tag)

@@ -8,14 +8,11 @@ exports the whole filesystem.
 
 from __future__ import annotations
 
-import errno
-import tarfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from conu.apidefs.metadata import CommandResult, PathInfo
-from conu.exceptions import CommandFailed, InvalidArgument, WrongFileType
-from conu.utils.rpms import RPM_QUERY_FORMAT, check_signatures
+from conu.backend.common.image_files import ImageFileChecksMixin, mode_of
 from conu_podman import files, paths
 from conu_podman.helper import helper_container
 from conu_podman.image_commands import RUN_TIMEOUT, run_command
@@ -26,53 +23,24 @@ if TYPE_CHECKING:
 __all__ = ["ImageFilesMixin"]
 
 
-class ImageFilesMixin:
+class ImageFilesMixin(ImageFileChecksMixin):
     """File checks, mounts and package checks of :class:`~conu_podman.PodmanImage`."""
 
     if TYPE_CHECKING:
 
         def get_id(self) -> str: ...
 
-        def get_full_name(self) -> str: ...
-
-    def _stat(self, path: str) -> tarfile.TarInfo | None:
+    def _stat_mode(self, path: str) -> int | None:
         with helper_container(self.get_id()) as helper:
-            return files.stat_path(helper, path)
+            found = files.stat_path(helper, path)
+        return None if found is None else mode_of(found.isfile(), found.isdir())
 
-    def file_is_present(self, file_path: str) -> bool:
-        """Tell whether ``file_path`` is a regular file in the image, without running it.
-
-        Symlinks are followed inside the image, never on the host.
-
-        Raises:
-            WrongFileType: it exists but is not a regular file (an ``OSError`` too).
-        """
-        found = self._stat(file_path)
-        if found is not None and not found.isfile():
-            msg = f"{file_path!r} exists but is not a regular file"
-            raise WrongFileType(errno.EISDIR, msg, file_path)
-        return found is not None
-
-    def directory_is_present(self, directory_path: str) -> bool:
-        """Tell whether ``directory_path`` is a directory in the image, without running it.
-
-        Raises:
-            WrongFileType: it exists but is not a directory (an ``OSError`` too).
-        """
-        found = self._stat(directory_path)
-        if found is not None and not found.isdir():
-            msg = f"{directory_path!r} exists but is not a directory"
-            raise WrongFileType(errno.ENOTDIR, msg, directory_path)
-        return found is not None
-
-    def read_file(self, file_path: str) -> str:
-        """Return the text (UTF-8) of ``file_path`` in the image, without running it.
-
-        Raises:
-            ConuException: the file does not exist or is not a regular file.
-        """
+    def _read_bytes(self, path: str) -> bytes:
         with helper_container(self.get_id()) as helper:
-            return files.read_path(helper, file_path).decode("utf-8", errors="replace")
+            return files.read_path(helper, path)
+
+    def _run_rpm(self, argv: list[str], timeout: float) -> CommandResult:
+        return run_command(self.get_id(), argv, timeout=timeout)
 
     def path_info(self, path: str) -> PathInfo | None:
         """Describe ``path`` in the image as ``lstat`` would (a final symlink is described,
@@ -134,36 +102,4 @@ class ImageFilesMixin:
         """
         from conu_podman.filesystem import PodmanImageFS
 
-        return PodmanImageFS(self, mount_point=mount_point)  # type: ignore[arg-type]
-
-    def has_pkgs_signed_with(self, allowed_keys: list[str], timeout: float = RUN_TIMEOUT) -> bool:
-        """Check that every RPM package in the image is signed with one of ``allowed_keys``.
-
-        Runs ``rpm -qa`` in a helper container of the image (no network) and waits for it.
-
-        Args:
-            allowed_keys: key ids (hex, any case), e.g. ``["f55ad3fb5323552a"]``.
-            timeout: seconds ``rpm`` may take.
-
-        Returns:
-            True.
-
-        Raises:
-            InvalidArgument: ``allowed_keys`` is not a non-empty list.
-            CommandDoesNotExistException: the image has no ``rpm``.
-            CommandFailed: ``rpm`` failed.
-            PackageSignatureException: a package is unsigned or signed with another key.
-        """
-        if not isinstance(allowed_keys, list) or not allowed_keys:
-            msg = f"allowed_keys must be a non-empty list of key ids, not {allowed_keys!r}"
-            raise InvalidArgument(msg)
-        argv = ["rpm", "-qa", "--qf", RPM_QUERY_FORMAT]
-        done = run_command(self.get_id(), argv, timeout=timeout)
-        text = done.stdout.decode("utf-8", errors="replace")
-        if done.exit_code != 0:
-            output = done.stdout + done.stderr
-            reason = output.decode("utf-8", errors="replace")
-            msg = f"rpm -qa failed in image {self.get_full_name()!r} (exit code {done.exit_code})"
-            raise CommandFailed(f"{msg}: {reason}", exit_code=done.exit_code, output=output)
-        check_signatures(text.splitlines(), allowed_keys)
-        return True
+        return PodmanImageFS(self, mount_point=mount_point)

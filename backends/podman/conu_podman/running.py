@@ -8,14 +8,12 @@ removed and :class:`~conu.exceptions.ContainerFailed` raised, so nothing is left
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from conu.apidefs.container import ContainerName
-from conu.exceptions import ContainerFailed, ContainerNotFound, ConuException, ProbeTimeout
+from conu.backend.common.running import cidfile, read_cid, volume_options
+from conu.backend.docker.running import builder_of
+from conu.exceptions import ContainerFailed, ContainerNotFound, ProbeTimeout
 from conu.labels import ARTIFACT_LABEL, session_labels
 from conu_podman import engine
 from conu_podman.container import PodmanContainer
@@ -34,49 +32,9 @@ RUN_TIMEOUT = 120.0
 def make_builder(
     builder: Any, command: list[str] | None, additional_opts: list[str] | None
 ) -> PodmanRunBuilder:
-    """Return the builder to use: the given one, or one made of command and options.
-
-    Raises:
-        ConuException: a builder is combined with ``command``/``additional_opts``, or is not
-            a PodmanRunBuilder.
-    """
-    if builder is None:
-        return PodmanRunBuilder(command=command or [], additional_opts=additional_opts or [])
-    if command is not None or additional_opts is not None:
-        msg = "pass either run_command_instance or command/additional_opts, not both"
-        raise ConuException(msg)
-    if not isinstance(builder, PodmanRunBuilder):
-        msg = f"run_command_instance must be a PodmanRunBuilder, not {type(builder).__name__}"
-        raise ConuException(msg)
-    return builder
-
-
-def volume_options(volumes: Any) -> list[str]:
-    """Turn one volume spec (``"/t"``, ``(src, tgt)``, ``(src, tgt, mode)``) or a list of
-    them into ``["-v", spec, ...]``."""
-    from conu.utils.filesystem import Volume
-
-    if volumes is None:
-        return []
-    specs = volumes if isinstance(volumes, list) else [volumes]
-    return [arg for spec in specs for arg in ("-v", str(Volume.create_from_tuple(spec)))]
-
-
-@contextlib.contextmanager
-def _cidfile() -> Iterator[str]:
-    directory = tempfile.mkdtemp(prefix="conu-podman-run-")
-    try:
-        yield os.path.join(directory, "cid")
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except FileNotFoundError:
-        return ""
+    """Return the given PodmanRunBuilder, or one made of command and options; see
+    :func:`conu.backend.docker.running.builder_of` (ConuException when both are given)."""
+    return builder_of(PodmanRunBuilder, builder, command, additional_opts)
 
 
 def _args(image: PodmanImage, builder: PodmanRunBuilder, extra: list[str]) -> list[str]:
@@ -101,17 +59,17 @@ def run_detached(image: PodmanImage, builder: PodmanRunBuilder, volumes: Any) ->
         ContainerFailed: ``podman run`` failed or did not finish in time; a container it
             created is removed.
     """
-    with _cidfile() as cidfile:
-        args = _args(image, builder, ["-d", *volume_options(volumes), f"--cidfile={cidfile}"])
+    with cidfile("conu-podman-run-") as cid_path:
+        args = _args(image, builder, ["-d", *volume_options(volumes), f"--cidfile={cid_path}"])
         what = f"run a container of {image.get_full_name()!r}"
         try:
             done = engine.run(
                 args, what=what, timeout=RUN_TIMEOUT, check=False, binary=builder.binary
             )
         except ProbeTimeout as exc:
-            _discard(_read(cidfile))
+            _discard(read_cid(cid_path))
             raise ContainerFailed(str(exc)) from exc
-        cid = _read(cidfile)
+        cid = read_cid(cid_path)
     if done.returncode != 0:
         _discard(cid)
         what += f" (podman run exited with {done.returncode})"

@@ -12,7 +12,7 @@ import contextlib
 from typing import Any
 
 from conu.exceptions import NotFound
-from conu.labels import OWNER_LABEL, SESSION_LABEL
+from conu.labels import SESSION_LABEL, sessions_of
 from conu_podman import engine
 
 __all__ = [
@@ -104,9 +104,4 @@ def list_sessions() -> dict[str, str]:
         *(v.get("Labels") for v in _listed(["volume", "ls", *labelled], what)),
         *(i.get("Labels") for i in _listed(["images", *labelled], what)),
     ]
-    sessions: dict[str, str] = {}
-    for labels in found:
-        labels = labels or {}
-        if labels.get(SESSION_LABEL):
-            sessions.setdefault(labels[SESSION_LABEL], labels.get(OWNER_LABEL) or "")
-    return sessions
+    return sessions_of(found)

@@ -9,16 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from conu.apidefs.container import Container
 from conu.apidefs.metadata import ContainerMetadata
+from conu.backend.common.container import InspectedContainerMixin, check_container_identity
 from conu.backend.docker import files, network
 from conu.backend.docker.client import get_client, translate_errors
 from conu.backend.docker.run_builder import DockerRunBuilder
 from conu.backend.docker.utils import inspect_to_container_metadata
-from conu.exceptions import (
-    CommandFailed,
-    ContainerNotFound,
-    ConuException,
-    InvalidArgument,
-)
+from conu.exceptions import CommandFailed, ContainerNotFound, ConuException
 from conu.utils.lines import split_lines
 from conu.utils.net import Endpoint
 from conu.utils.validate import command_list, signal_value, timeout_seconds
@@ -32,7 +28,7 @@ __all__ = ["ConuException", "DockerContainer", "DockerRunBuilder"]
 logger = logging.getLogger(__name__)
 
 
-class DockerContainer(Container):
+class DockerContainer(InspectedContainerMixin, Container):
     """A Docker container.
 
     Args:
@@ -53,21 +49,13 @@ class DockerContainer(Container):
     ) -> None:
         self.d = get_client()
         self._inspect_data: dict[str, Any] | None = None
-        if not container_id and not name:
-            msg = "a container needs an id or a name"
-            raise InvalidArgument(msg)
+        check_container_identity(container_id, name)
         super().__init__(image, container_id, name)
         self.popen_instance = popen_instance
         self.metadata = ContainerMetadata()
 
     def __repr__(self) -> str:
         return f"DockerContainer(image={self.image}, id={self.get_id()})"
-
-    def __str__(self) -> str:
-        return self.get_id()
-
-    def _ref(self) -> str:
-        return self._id or str(self.name)
 
     def _translate(self, what: str, **kwargs: Any) -> Any:
         return translate_errors(f"{what} container {self._ref()!r}", **kwargs)
@@ -76,13 +64,7 @@ class DockerContainer(Container):
         with self._translate(what, not_found=ContainerNotFound):
             return getattr(self.d, method)(self._ref(), *args, **kwargs)
 
-    # -- identity and state ---------------------------------------------------------------
-
-    def get_id(self) -> str:
-        """Return the container's full id."""
-        if self._id is None:
-            self._id = self.inspect(refresh=False)["Id"]
-        return self._id
+    # -- identity and state (get_id, is_running, exit_code…: InspectedContainerMixin) -----
 
     def inspect(self, refresh: bool = True) -> dict[str, Any]:
         """Return ``docker inspect`` of the container (cached unless ``refresh``).
@@ -103,25 +85,6 @@ class DockerContainer(Container):
         """Return the image the container was created from (conu runs images by id)."""
         return self.inspect(refresh=False).get("Config", {}).get("Image")
 
-    def is_running(self) -> bool:
-        """Ask the engine whether the container runs; False when it does not exist."""
-        try:
-            return bool(self.inspect()["State"]["Running"])
-        except ContainerNotFound:
-            return False
-
-    def get_status(self) -> str:
-        """Return Docker's state: created, restarting, running, removing, paused, exited, dead."""
-        return str(self.inspect()["State"]["Status"])
-
-    def exit_code(self) -> int:
-        """Return the exit code (0 while created or running)."""
-        return int(self.inspect()["State"]["ExitCode"])
-
-    def get_pid(self) -> int:
-        """Return the host PID of the main process, 0 when it does not run."""
-        return int(self.inspect()["State"]["Pid"])
-
     # -- networking -----------------------------------------------------------------------
 
     def get_IPv4s(self) -> list[str] | None:
@@ -131,26 +94,6 @@ class DockerContainer(Container):
     def get_IPv6s(self) -> list[str] | None:
         """Return the container's global IPv6 addresses."""
         return self.get_metadata().ipv6_addresses
-
-    def get_ports(self) -> list[str]:
-        """Return the exposed ports (published or not) without their protocol, as strings."""
-        ports = self.inspect()["NetworkSettings"].get("Ports") or {}
-        return [key.split("/", 1)[0] for key in ports]
-
-    def get_port_mappings(self, port: int | None = None) -> Any:
-        """Return port bindings: all of them as a dict, or the list for one container port.
-
-        Returns:
-            with ``port=None`` the dict ``{"8080/tcp": [{"HostIp": .., "HostPort": ..}]}``;
-            for an exposed port its list (None when not published); ``[]`` for other ports.
-        """
-        ports = self.inspect()["NetworkSettings"].get("Ports") or {}
-        if port is None:
-            return ports
-        for key, bindings in ports.items():
-            if key.split("/", 1)[0] == str(port):
-                return bindings
-        return []
 
     def get_endpoint(self, port: int) -> Endpoint:
         """Return where the caller reaches container ``port`` (its IP, or the published port)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from conu.apidefs.filesystem import Filesystem
+from conu.backend.common.filesystem import ContainerFilesystem, ImageFilesystem
 from conu.backend.docker.client import translate_errors
 from conu.backend.docker.image_files import helper_container
 from conu.exceptions import ContainerNotFound
@@ -27,19 +27,12 @@ def _export_into(client: Any, container_id: str, mount_point: str) -> None:
         extract_tar_stream(stream, mount_point)
 
 
-class DockerContainerFS(Filesystem):
-    """The filesystem of a Docker container (running or not), as a context manager.
-
-    Args:
-        container: the :class:`~conu.DockerContainer`.
-        mount_point: host directory to unpack into; a temporary one (removed on exit) if None.
-    """
+class DockerContainerFS(ContainerFilesystem):
+    """The filesystem of a :class:`~conu.DockerContainer` (running or not), as a context
+    manager; ``mount_point``: host directory to unpack into (a temporary one if None)."""
 
     backend_name = "docker"
-
-    def __init__(self, container: DockerContainer, mount_point: str | None = None) -> None:
-        super().__init__(container, mount_point=mount_point)
-        self.container = container
+    container: DockerContainer
 
     def _populate(self) -> None:
         _export_into(self.container.d, self.container.get_id(), self.mount_point)
@@ -49,19 +42,12 @@ DockerContainerViaExportFS = DockerContainerFS
 """conu 1.0's name of :class:`DockerContainerFS`."""
 
 
-class DockerImageViaArchiveFS(Filesystem):
-    """The filesystem of a Docker image, as a context manager (the image is never run).
-
-    Args:
-        image: the :class:`~conu.DockerImage`.
-        mount_point: host directory to unpack into; a temporary one (removed on exit) if None.
-    """
+class DockerImageViaArchiveFS(ImageFilesystem):
+    """The filesystem of a :class:`~conu.DockerImage`, as a context manager (the image is
+    never run); ``mount_point``: host directory to unpack into (a temporary one if None)."""
 
     backend_name = "docker"
-
-    def __init__(self, image: DockerImage, mount_point: str | None = None) -> None:
-        super().__init__(image, mount_point=mount_point)
-        self.image = image
+    image: DockerImage
 
     def _populate(self) -> None:
         with helper_container(self.image.d, self.image.get_id()) as helper:

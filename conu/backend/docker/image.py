@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from conu.apidefs.image import Image, S2Image
 from conu.apidefs.metadata import ImageMetadata
+from conu.backend.common.image import NamedImageMixin, check_image_arguments, reference_of
 from conu.backend.docker import running
 from conu.backend.docker.archives import ArchiveMixin
 from conu.backend.docker.client import get_client, translate_errors
@@ -27,7 +28,6 @@ from conu.exceptions import (
     InvalidArgument,
     RegistryError,
 )
-from conu.utils.reference import Reference
 
 if TYPE_CHECKING:
     from conu.backend.docker.container import DockerContainer
@@ -43,7 +43,7 @@ class DockerImagePullPolicy(enum.Enum):
     ALWAYS = 2
 
 
-class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
+class DockerImage(NamedImageMixin, ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
     """A Docker image.
 
     Args:
@@ -68,16 +68,9 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
         identifier: str | None = None,
         pull_policy: DockerImagePullPolicy = DockerImagePullPolicy.IF_NOT_PRESENT,
     ) -> None:
-        if tag is not None and not isinstance(tag, str):
-            msg = f"tag must be a str or None, not {type(tag).__name__}"
-            raise ConuException(msg)
-        if not isinstance(pull_policy, DockerImagePullPolicy):
-            msg = f"pull_policy must be a DockerImagePullPolicy, not {pull_policy!r}"
-            raise ConuException(msg)
-        if repository is None and not identifier:
-            msg = "an image needs a repository or an identifier"
-            raise InvalidArgument(msg)
-        self.reference = _reference(repository, tag) if repository is not None else None
+        self.reference = check_image_arguments(
+            repository, tag, identifier, pull_policy, DockerImagePullPolicy
+        )
         name = self.reference.name if self.reference else None
         super().__init__(name, self.reference.tag if self.reference else tag)
         self._id = identifier
@@ -87,30 +80,9 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
         self.metadata = ImageMetadata()
         self.path: str | None = None
         self._transport: SkopeoTransport | None = None
-        if pull_policy is DockerImagePullPolicy.ALWAYS or (
-            pull_policy is DockerImagePullPolicy.IF_NOT_PRESENT and not self.is_present()
-        ):
-            self.pull()
+        self._apply_pull_policy(pull_policy)
 
-    def __str__(self) -> str:
-        return self.get_full_name()
-
-    # -- identity -------------------------------------------------------------------------
-
-    def get_full_name(self) -> str:
-        """Return ``repository:tag`` (``repository@digest``; the id for an unnamed image)."""
-        if self.reference is None:
-            return str(self._id)
-        return str(self.reference)
-
-    def _ref(self) -> str:
-        return self._id or self.get_full_name()
-
-    def get_id(self) -> str:
-        """Return the full image id, ``sha256:<hex>``."""
-        if self._id is None:
-            self._id = self.inspect(refresh=False)["Id"]
-        return self._id
+    # -- identity (get_id, get_full_name, is_present: NamedImageMixin) --------------------
 
     def inspect(self, refresh: bool = True) -> dict[str, Any]:
         """Return ``docker inspect`` of the image (cached unless ``refresh``).
@@ -122,14 +94,6 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
             with translate_errors(f"inspect image {self._ref()!r}", not_found=ImageNotFound):
                 self._inspect_data = self.d.inspect_image(self._ref())
         return self._inspect_data
-
-    def is_present(self) -> bool:
-        """Tell whether the engine holds this image."""
-        try:
-            self.inspect()
-        except ImageNotFound:
-            return False
-        return True
 
     def get_metadata(self) -> ImageMetadata:
         """Return fresh metadata (labels, env, command, ports, digests…); also a mapping."""
@@ -162,10 +126,7 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
             RegistryError: the registry refused or cannot be reached. Both messages name the
                 reference and the registry's reason.
         """
-        if self.reference is None:
-            msg = f"image {self._id!r} has no repository to pull from"
-            raise InvalidArgument(msg)
-        ref = self.reference
+        ref = self._pull_reference()
         what = f"pull {self.get_full_name()!r}"
         with translate_errors(what, not_found=ImageNotFound, api_error=RegistryError):
             events = self.d.pull(
@@ -180,10 +141,8 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
         Raises:
             RegistryError: the registry refused the push or cannot be reached.
         """
-        image = self.tag_image(repository, tag) if repository or tag else self
-        if image.reference is None:
-            msg = f"image {self._id!r} has no repository to push to"
-            raise InvalidArgument(msg)
+        image = self._push_target(repository, tag)
+        assert image.reference is not None
         what = f"push {image.get_full_name()!r}"
         with translate_errors(what, not_found=ImageNotFound, api_error=RegistryError):
             events = self.d.push(image.reference.name, tag=image.tag, stream=True, decode=True)
@@ -197,13 +156,7 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
             ValueError: neither ``repository`` nor ``tag`` is given (InvalidArgument).
             InvalidReference: the new name is malformed.
         """
-        if not repository and not tag:
-            msg = "tag_image needs a repository or a tag"
-            raise InvalidArgument(msg)
-        if not repository and not self.name:
-            msg = f"image {self._id!r} has no repository: pass one to tag_image"
-            raise InvalidArgument(msg)
-        target = _reference(repository or str(self.name), tag or "latest")
+        target = self._tag_target(repository, tag)
         with translate_errors(f"tag {self._ref()!r} as {str(target)!r}", not_found=ImageNotFound):
             self.d.tag(self.get_id(), target.name, tag=target.tag)
         return DockerImage(
@@ -221,9 +174,7 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
         ref = self.get_full_name() if via_name else self.get_id()
         with translate_errors(f"remove image {ref!r}", not_found=ImageNotFound):
             self.d.remove_image(ref, force=force, noprune=not prune)
-        self._inspect_data = None
-        if self.reference is not None:
-            self._id = None  # the name is gone; it may come back as another image
+        self._forget_removed()
 
     @classmethod
     def build(
@@ -255,7 +206,7 @@ class DockerImage(ImageFilesMixin, ArchiveMixin, SkopeoMixin, Image):
         if not path or not os.path.isdir(path):
             msg = f"build needs the path of a build context directory, not {path!r}"
             raise InvalidArgument(msg)
-        reference = _reference(tag, None) if tag else None
+        reference = reference_of(tag, None) if tag else None
         what = f"build {path!r}"
         client = get_client()
         with translate_errors(what, api_error=BuildFailed, timeout=timeout):
@@ -348,17 +299,10 @@ class S2IDockerImage(DockerImage, S2Image):
             CommandDoesNotExistException: s2i is not installed.
             CommandFailed: ``s2i build`` failed (a ConuException).
         """
-        target = _reference(new_image_name, "latest")
+        target = reference_of(new_image_name, "latest")
         run_s2i(["build", *(s2i_args or []), source, self.get_full_name(), str(target)], timeout)
         return S2IDockerImage(target.name, tag=target.tag)
 
     def usage(self, timeout: float = 300) -> str:
         """Return the output of ``s2i usage`` for this image."""
         return run_s2i(["usage", self.get_full_name()], timeout)
-
-
-def _reference(repository: str, tag: str | None) -> Reference:
-    reference = Reference.parse(repository)
-    if reference.tag or reference.digest or not tag:
-        return reference
-    return reference.with_tag(tag)

@@ -13,19 +13,16 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from conu.apidefs.metadata import CommandResult, PathInfo
+from conu.backend.common.image_files import ImageFileChecksMixin, mode_of
 from conu.backend.docker import files
 from conu.backend.docker.client import translate_errors
 from conu.exceptions import (
     CommandDoesNotExistException,
-    CommandFailed,
     ContainerNotFound,
     EngineError,
     ImageNotFound,
-    InvalidArgument,
-    WrongFileType,
 )
 from conu.labels import session_labels
-from conu.utils.rpms import RPM_QUERY_FORMAT, check_signatures
 from conu.utils.validate import command_list, timeout_seconds
 
 if TYPE_CHECKING:
@@ -171,53 +168,27 @@ def _commit(client: Any, cid: str) -> Any:
     return DockerImage(None, identifier=image_id, pull_policy=DockerImagePullPolicy.NEVER)
 
 
-class ImageFilesMixin:
+class ImageFilesMixin(ImageFileChecksMixin):
     """File checks, mounts and package checks of :class:`~conu.DockerImage`."""
+
+    _RPM_STDERR_IS_LISTED = True
 
     if TYPE_CHECKING:
         d: Any
 
         def get_id(self) -> str: ...
 
-        def get_full_name(self) -> str: ...
-
-    def _stat(self, path: str) -> files.PathStat | None:
+    def _stat_mode(self, path: str) -> int | None:
         with helper_container(self.d, self.get_id()) as helper:
-            return files.stat_path(helper, path)
+            found = files.stat_path(helper, path)
+        return None if found is None else mode_of(found.is_file, found.is_dir)
 
-    def file_is_present(self, file_path: str) -> bool:
-        """Tell whether ``file_path`` is a regular file in the image, without running it.
-
-        Symlinks are followed inside the image, never on the host.
-
-        Raises:
-            WrongFileType: it exists but is not a regular file (an ``OSError`` too).
-        """
-        stat = self._stat(file_path)
-        if stat is not None and not stat.is_file:
-            raise WrongFileType(21, f"{file_path!r} exists but is not a regular file", file_path)
-        return stat is not None
-
-    def directory_is_present(self, directory_path: str) -> bool:
-        """Tell whether ``directory_path`` is a directory in the image, without running it.
-
-        Raises:
-            WrongFileType: it exists but is not a directory (an ``OSError`` too).
-        """
-        stat = self._stat(directory_path)
-        if stat is not None and not stat.is_dir:
-            msg = f"{directory_path!r} exists but is not a directory"
-            raise WrongFileType(20, msg, directory_path)
-        return stat is not None
-
-    def read_file(self, file_path: str) -> str:
-        """Return the text (UTF-8) of ``file_path`` in the image, without running it.
-
-        Raises:
-            ConuException: the file does not exist or is not a regular file.
-        """
+    def _read_bytes(self, path: str) -> bytes:
         with helper_container(self.d, self.get_id()) as helper:
-            return files.read_path(helper, file_path).decode("utf-8", errors="replace")
+            return files.read_path(helper, path)
+
+    def _run_rpm(self, argv: list[str], timeout: float) -> CommandResult:
+        return run_in_image(self.d, self.get_id(), argv, timeout)
 
     def path_info(self, path: str) -> PathInfo | None:
         """Describe ``path`` in the image as ``lstat`` would, or None; the image is not run."""
@@ -259,36 +230,4 @@ class ImageFilesMixin:
         """
         from conu.backend.docker.filesystem import DockerImageViaArchiveFS
 
-        return DockerImageViaArchiveFS(self, mount_point=mount_point)  # type: ignore[arg-type]
-
-    def has_pkgs_signed_with(self, allowed_keys: list[str], timeout: float = RUN_TIMEOUT) -> bool:
-        """Check that every RPM package in the image is signed with one of ``allowed_keys``.
-
-        Runs ``rpm -qa`` in a helper container of the image (needs ``rpm`` in the image) and
-        waits for it to exit before reading its output.
-
-        Args:
-            allowed_keys: key ids (hex, any case), e.g. ``["f55ad3fb5323552a"]``.
-            timeout: seconds ``rpm`` may take.
-
-        Returns:
-            True.
-
-        Raises:
-            InvalidArgument: ``allowed_keys`` is not a non-empty list.
-            CommandDoesNotExistException: the image has no ``rpm``.
-            CommandFailed: ``rpm`` failed.
-            PackageSignatureException: a package is unsigned or signed with another key.
-        """
-        if not isinstance(allowed_keys, list) or not allowed_keys:
-            msg = f"allowed_keys must be a non-empty list of key ids, not {allowed_keys!r}"
-            raise InvalidArgument(msg)
-        argv = ["rpm", "-qa", "--qf", RPM_QUERY_FORMAT]
-        result = run_in_image(self.d, self.get_id(), argv, timeout)
-        code, output = result.exit_code, result.stdout + result.stderr
-        text = output.decode("utf-8", errors="replace")
-        if code != 0:
-            msg = f"rpm -qa failed in image {self.get_full_name()!r} (exit code {code}): {text}"
-            raise CommandFailed(msg, exit_code=code, output=output)
-        check_signatures(text.splitlines(), allowed_keys)
-        return True
+        return DockerImageViaArchiveFS(self, mount_point=mount_point)

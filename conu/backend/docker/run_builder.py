@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
+from typing import ClassVar
 
 from conu.backend.docker.constants import CONU_ARTIFACT_TAG
 from conu.backend.docker.container_parameters import DockerContainerParameters, parse_run_options
@@ -31,12 +32,15 @@ class DockerRunBuilder:
         TypeError: ``command`` or ``additional_opts`` is not a list or tuple of str.
     """
 
+    BINARY: ClassVar[tuple[str, ...]] = ("docker",)
+    """The command that runs containers; a subclass for another engine changes only this."""
+
     def __init__(
         self,
         command: Sequence[str] | None = None,
         additional_opts: Sequence[str] | None = None,
     ) -> None:
-        self.binary: list[str] = ["docker"]
+        self.binary: list[str] = list(self.BINARY)
         self.global_options: list[str] = []
         self.command: list[str] = ["run"]
         self.options: list[str] = _string_list("additional_opts", additional_opts)
@@ -54,7 +58,7 @@ class DockerRunBuilder:
             InvalidArgument: ``image_name`` has not been set.
         """
         if self.image_name is None:
-            msg = "DockerRunBuilder.image_name must be set before build()"
+            msg = f"{type(self).__name__}.image_name must be set before build()"
             raise InvalidArgument(msg)
         return self._parts(self.image_name)
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from conu.apidefs.container import ContainerName
+from conu.backend.common.running import cidfile, read_cid, volume_options
 from conu.backend.docker.client import translate_errors
 from conu.backend.docker.container import DockerContainer
 from conu.backend.docker.container_parameters import DockerContainerParameters, to_api_kwargs
@@ -29,12 +26,22 @@ from conu.probes import wait_for
 if TYPE_CHECKING:
     from conu.backend.docker.image import DockerImage
 
-__all__ = ["create", "make_builder", "run_detached", "run_foreground", "volume_options"]
+__all__ = [
+    "builder_of",
+    "create",
+    "make_builder",
+    "run_detached",
+    "run_foreground",
+    "volume_options",
+]
 
 RUN_TIMEOUT = 120
 """Seconds ``docker run -d`` may take (the image is local: conu runs it by id)."""
 CREATE_TIMEOUT = 30
 """Seconds a foreground ``docker run`` may take to create its container."""
+
+
+_Builder = TypeVar("_Builder", bound=DockerRunBuilder)
 
 
 def make_builder(
@@ -46,45 +53,31 @@ def make_builder(
         ConuException: a builder is combined with ``command``/``additional_opts``, or is not
             a DockerRunBuilder.
     """
+    return builder_of(DockerRunBuilder, builder, command, additional_opts)
+
+
+def builder_of(
+    builder_class: type[_Builder],
+    builder: Any,
+    command: list[str] | None,
+    additional_opts: list[str] | None,
+) -> _Builder:
+    """:func:`make_builder` for a builder class of another engine (a DockerRunBuilder's).
+
+    Raises:
+        ConuException: a builder is combined with ``command``/``additional_opts``, or is not
+            a ``builder_class``.
+    """
     if builder is None:
-        return DockerRunBuilder(command=command or [], additional_opts=additional_opts or [])
+        return builder_class(command=command or [], additional_opts=additional_opts or [])
     if command is not None or additional_opts is not None:
         msg = "pass either run_command_instance or command/additional_opts, not both"
         raise ConuException(msg)
-    if not isinstance(builder, DockerRunBuilder):
-        msg = f"run_command_instance must be a DockerRunBuilder, not {type(builder).__name__}"
+    if not isinstance(builder, builder_class):
+        kind = builder_class.__name__
+        msg = f"run_command_instance must be a {kind}, not {type(builder).__name__}"
         raise ConuException(msg)
     return builder
-
-
-def volume_options(volumes: Any) -> list[str]:
-    """Turn one volume spec or a list of them into ``["-v", spec, ...]``."""
-    from conu.utils.filesystem import Volume
-
-    if volumes is None:
-        return []
-    specs = volumes if isinstance(volumes, list) else [volumes]
-    options = []
-    for spec in specs:
-        options += ["-v", str(Volume.create_from_tuple(spec))]
-    return options
-
-
-@contextmanager
-def _cidfile() -> Iterator[str]:
-    directory = tempfile.mkdtemp(prefix="conu-run-")
-    try:
-        yield os.path.join(directory, "cid")
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except FileNotFoundError:
-        return ""
 
 
 def _argv(image: DockerImage, builder: DockerRunBuilder, extra: list[str]) -> list[str]:
@@ -118,15 +111,15 @@ def run_detached(image: DockerImage, builder: DockerRunBuilder, volumes: Any) ->
     Raises:
         ContainerFailed: ``docker run`` failed; a container it created is removed.
     """
-    with _cidfile() as cidfile:
-        argv = _argv(image, builder, ["-d", *volume_options(volumes), f"--cidfile={cidfile}"])
+    with cidfile("conu-run-") as cid_path:
+        argv = _argv(image, builder, ["-d", *volume_options(volumes), f"--cidfile={cid_path}"])
         try:
             done = subprocess.run(argv, capture_output=True, timeout=RUN_TIMEOUT, check=False)
         except subprocess.TimeoutExpired as exc:
-            _discard(image, _read(cidfile))
+            _discard(image, read_cid(cid_path))
             msg = f"{' '.join(argv)!r} did not finish within {RUN_TIMEOUT}s"
             raise ContainerFailed(msg) from exc
-        cid = _read(cidfile)
+        cid = read_cid(cid_path)
     if done.returncode != 0:
         _discard(image, cid)
         error = done.stderr.decode("utf-8", "replace").strip()
@@ -149,16 +142,18 @@ def run_foreground(
             container's name is not ``container_name``.
     """
     name_opts = ["--name", container_name] if container_name else []
-    with _cidfile() as cidfile:
-        argv = _argv(image, builder, [*volume_options(volumes), *name_opts, f"--cidfile={cidfile}"])
+    with cidfile("conu-run-") as cid_path:
+        argv = _argv(
+            image, builder, [*volume_options(volumes), *name_opts, f"--cidfile={cid_path}"]
+        )
         popen = subprocess.Popen(argv, **(popen_params or {}))
         wait_for(
-            lambda: _read(cidfile) or popen.poll() is not None,
+            lambda: read_cid(cid_path) or popen.poll() is not None,
             timeout=CREATE_TIMEOUT,
             pause=0.01,
             what=f"{argv[0]} run to create a container",
         )
-        cid = _read(cidfile)
+        cid = read_cid(cid_path)
     if not cid:
         msg = f"{' '.join(argv)!r} exited with {popen.returncode} before creating a container"
         raise ContainerFailed(msg)

@@ -14,7 +14,7 @@ from typing import Any
 
 from conu.backend.docker.client import translate_errors
 from conu.exceptions import Conflict, NotFound
-from conu.labels import OWNER_LABEL, SESSION_LABEL
+from conu.labels import SESSION_LABEL, sessions_of
 
 __all__ = [
     "list_sessions",
@@ -112,9 +112,4 @@ def list_sessions(client: Any) -> dict[str, str]:
             *(v.get("Labels") for v in client.volumes(filters=filters).get("Volumes") or []),
             *(i.get("Labels") for i in client.images(filters=filters)),
         ]
-    sessions: dict[str, str] = {}
-    for labels in found:
-        labels = labels or {}
-        if labels.get(SESSION_LABEL):
-            sessions.setdefault(labels[SESSION_LABEL], labels.get(OWNER_LABEL) or "")
-    return sessions
+    return sessions_of(found)
