@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
+import os
 import shutil
 import tempfile
 from types import TracebackType
@@ -227,4 +229,10 @@ class Backend:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Apply the cleanup policies; an empty temporary directory is removed whatever they
+        say (nothing is lost, and no ``conu-*`` directory piles up in the temp dir)."""
         self._clean()
+        if self.tmpdir is not None:
+            with contextlib.suppress(OSError):  # not empty: the policy decides, and kept it
+                os.rmdir(self.tmpdir)
+                self.tmpdir = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,10 +95,19 @@ def test_tmp_dirs_cleanup_removes_the_backend_tmpdir(tmp_path: Path) -> None:
     assert backend.tmpdir is None
 
 
-def test_default_policy_keeps_the_tmpdir() -> None:
+def test_default_policy_keeps_the_tmpdir_with_its_files() -> None:
     with Backend() as backend:
         tmpdir = backend.get_tmpdir()
+        Path(tmpdir, "kept").write_text("x")
     assert os.path.isdir(tmpdir) and backend.tmpdir == tmpdir
+    shutil.rmtree(tmpdir)
+
+
+def test_an_empty_tmpdir_is_removed_on_exit() -> None:
+    with Backend() as backend:
+        tmpdir = backend.tmpdir
+        assert tmpdir is not None and os.path.isdir(tmpdir)
+    assert not os.path.exists(tmpdir) and backend.tmpdir is None
 
 
 def test_get_backend_tmpdir_is_one_per_process(tmp_path: Path) -> None:
