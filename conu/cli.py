@@ -74,6 +74,7 @@ def cleanup(args: argparse.Namespace) -> int:
     """Run ``conu cleanup``; return the exit status."""
     import logging
 
+    from conu.labels import owner_is_alive, remove_session_tmp
     from conu.plugins import get_backend
 
     backend = get_backend(args.backend)(logging_level=logging.WARNING)
@@ -86,6 +87,8 @@ def cleanup(args: argparse.Namespace) -> int:
             print(f"would remove session {session} ({owner})")
             continue
         removed = backend.remove_session_resources(session)
+        if owner_is_alive(owner) is not None:  # its temporary files are on this host
+            removed["temporary paths"] = remove_session_tmp(session)
         summary = ", ".join(f"{n} {kind}" for kind, n in removed.items() if n) or "nothing"
         print(f"removed session {session} ({owner}): {summary}")
     print(f"{len(chosen)} session(s) {'selected' if args.dry_run else 'cleaned'}, {spared} spared")

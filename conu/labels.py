@@ -25,6 +25,7 @@ __all__ = [
     "SESSION_OWNER",
     "owner_is_alive",
     "owns_session",
+    "remove_session_tmp",
     "session_filter",
     "session_labels",
     "sessions_of",
@@ -55,6 +56,30 @@ SESSION_ID = _session_id()
 """This process's session id."""
 SESSION_OWNER = _owner()
 """``<host>/<pid>`` of the process this session lives with."""
+
+
+def tmp_prefix(session: str | None = None) -> str:
+    """Prefix of the temporary files and directories a session makes on this host
+    (``conu-<session>-``), so that what a killed session left can be found."""
+    return f"conu-{session or SESSION_ID}-"
+
+
+def remove_session_tmp(session: str) -> int:
+    """Remove the temporary directories and files session ``session`` left on this host
+    (in the temp dir and /var/tmp); return how many."""
+    import glob
+    import tempfile
+
+    from conu.utils.tree import remove_tree
+
+    found = 0
+    for parent in {tempfile.gettempdir(), "/var/tmp"}:
+        for path in glob.glob(
+            os.path.join(glob.escape(parent), glob.escape(tmp_prefix(session)) + "*")
+        ):
+            remove_tree(path)
+            found += 1
+    return found
 
 
 def owns_session() -> bool:

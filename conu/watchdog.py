@@ -114,6 +114,7 @@ def _release_all() -> None:
 def _sweep(backend_name: str, session: str) -> None:
     """Remove the session's resources, retrying while the engine does not answer."""
     from conu.exceptions import EngineUnreachable
+    from conu.labels import remove_session_tmp
     from conu.plugins import get_backend
 
     deadline = time.monotonic() + ENGINE_RETRY
@@ -121,6 +122,7 @@ def _sweep(backend_name: str, session: str) -> None:
         try:
             backend = get_backend(backend_name)(logging_level=logging.WARNING)
             removed = backend.remove_session_resources(session)
+            removed["temporary paths"] = remove_session_tmp(session)
             logger.warning("conu watchdog: session %s ended; removed %s", session, removed)
             return
         except EngineUnreachable:

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from conu.exceptions import ConuException, UnsupportedOperation
+from conu.labels import tmp_prefix
 
 if TYPE_CHECKING:
     from conu.apidefs.container import Container
@@ -81,7 +82,7 @@ def get_backend_tmpdir() -> str:
     """Return conu 1.0's process-wide temporary directory (prefix ``conu-``), creating it."""
     global _global_tmpdir
     if _global_tmpdir is None:
-        _global_tmpdir = tempfile.mkdtemp(prefix="conu-")
+        _global_tmpdir = tempfile.mkdtemp(prefix=tmp_prefix())
     return _global_tmpdir
 
 
@@ -210,7 +211,7 @@ class Backend:
     def get_tmpdir(self) -> str:
         """Return this backend's temporary directory, creating it on first use."""
         if self.tmpdir is None:
-            self.tmpdir = tempfile.mkdtemp(prefix="conu-")
+            self.tmpdir = tempfile.mkdtemp(prefix=tmp_prefix())
         return self.tmpdir
 
     def __enter__(self) -> Backend:

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from conu.exceptions import ConuException, UnsupportedOperation, WrongFileType
+from conu.labels import tmp_prefix
 from conu.utils.rootfs import resolve_in_root
 
 __all__ = ["Filesystem", "is_present_as"]
@@ -51,7 +52,7 @@ class Filesystem:
         """Host directory holding the files; created on first access when not given."""
         if self._mount_point is None:
             parent = self.tmp_parent if os.path.isdir(self.tmp_parent) else None
-            self._mount_point = tempfile.mkdtemp(prefix="conu-", dir=parent)
+            self._mount_point = tempfile.mkdtemp(prefix=tmp_prefix(), dir=parent)
         return self._mount_point
 
     def _populate(self) -> None:

@@ -6,10 +6,12 @@ remove) what the child made, without touching anything else.
 
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conu.labels import SESSION_ID, SESSION_LABEL
+from conu.labels import SESSION_ID, SESSION_LABEL, tmp_prefix
 from conu.probes import wait_for
 
 CHILD_TIMEOUT = 240
@@ -154,6 +156,13 @@ def test_killed_session_leaves_nothing(
         elapsed = time.monotonic() - killed
         print(f"containers gone {elapsed:.1f}s after SIGKILL of the {victim}")
         assert elapsed < 30
+        # Its temporary directories (the backend's, cidfiles) go with them.
+        wait_for(
+            lambda: not glob.glob(f"{tempfile.gettempdir()}/{tmp_prefix(child_session)}*"),
+            timeout=30,
+            what="the watchdog to remove the killed session's temporary directories",
+            pause=0.2,
+        )
     finally:
         if child.poll() is None:
             child.kill()

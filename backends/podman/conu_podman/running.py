@@ -59,7 +59,7 @@ def run_detached(image: PodmanImage, builder: PodmanRunBuilder, volumes: Any) ->
         ContainerFailed: ``podman run`` failed or did not finish in time; a container it
             created is removed.
     """
-    with cidfile("conu-podman-run-") as cid_path:
+    with cidfile("podman-run-") as cid_path:
         args = _args(image, builder, ["-d", *volume_options(volumes), f"--cidfile={cid_path}"])
         what = f"run a container of {image.get_full_name()!r}"
         try:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from conu.labels import tmp_prefix
+
 __all__ = ["cidfile", "read_cid", "volume_options"]
 
 
@@ -26,7 +28,7 @@ def volume_options(volumes: Any) -> list[str]:
 @contextmanager
 def cidfile(prefix: str) -> Iterator[str]:
     """Yield the path of a ``--cidfile`` in a new temporary directory, removed afterwards."""
-    directory = tempfile.mkdtemp(prefix=prefix)
+    directory = tempfile.mkdtemp(prefix=tmp_prefix() + prefix)
     try:
         yield os.path.join(directory, "cid")
     finally:

@@ -111,7 +111,7 @@ def run_detached(image: DockerImage, builder: DockerRunBuilder, volumes: Any) ->
     Raises:
         ContainerFailed: ``docker run`` failed; a container it created is removed.
     """
-    with cidfile("conu-run-") as cid_path:
+    with cidfile("run-") as cid_path:
         argv = _argv(image, builder, ["-d", *volume_options(volumes), f"--cidfile={cid_path}"])
         try:
             done = subprocess.run(argv, capture_output=True, timeout=RUN_TIMEOUT, check=False)
@@ -142,7 +142,7 @@ def run_foreground(
             container's name is not ``container_name``.
     """
     name_opts = ["--name", container_name] if container_name else []
-    with cidfile("conu-run-") as cid_path:
+    with cidfile("run-") as cid_path:
         argv = _argv(
             image, builder, [*volume_options(volumes), *name_opts, f"--cidfile={cid_path}"]
         )

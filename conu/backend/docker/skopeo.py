@@ -25,6 +25,7 @@ from conu.exceptions import (
     InvalidArgument,
     ProbeTimeout,
 )
+from conu.labels import tmp_prefix
 from conu.utils.reference import Reference
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def skopeo_copy(source: DockerImage, target: DockerImage, timeout: float = COPY_
 
 def _temporary_path(transport: SkopeoTransport) -> str:
     """A fresh path under /var/tmp for ``transport``, removed when the process exits."""
-    directory = tempfile.mkdtemp(prefix="conu-skopeo-", dir="/var/tmp")
+    directory = tempfile.mkdtemp(prefix=tmp_prefix() + "skopeo-", dir="/var/tmp")
     if not _temporary:
         atexit.register(_remove_temporary)
     _temporary.append(directory)
