@@ -73,8 +73,8 @@ class ImageFilesMixin(ImageFileChecksMixin):
         timeout: float = RUN_TIMEOUT,
         commit: bool = False,
     ) -> CommandResult:
-        """Run ``command`` in a fresh container of the image (entrypoint replaced, no
-        network) and return its exit code, stdout and stderr; see
+        """Run ``command`` in a fresh container of the image (entrypoint replaced, default
+        network, as with Docker) and return its exit code, stdout and stderr; see
         :func:`conu_podman.image_commands.run_command`.
 
         Raises:
@@ -92,6 +92,7 @@ class ImageFilesMixin(ImageFileChecksMixin):
             binds=binds,
             timeout=timeout,
             commit=commit,
+            network=True,  # as Docker's run_command: setup steps may need the network
         )
 
     def mount(self, mount_point: str | None = None) -> PodmanImageFS:
