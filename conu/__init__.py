@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     )
     from conu.backend.docker.image import DockerImage, DockerImagePullPolicy, S2IDockerImage
     from conu.backend.docker.run_builder import DockerRunBuilder
+    from conu.backend.podman.backend import PodmanBackend
+    from conu.backend.podman.container import PodmanContainer
+    from conu.backend.podman.image import PodmanImage, PodmanImagePullPolicy
+    from conu.backend.podman.run_builder import PodmanRunBuilder
     from conu.exceptions import ConuException, CountExceeded, ProbeTimeout
     from conu.plugins import available_backends, get_backend
     from conu.probes import Probe
@@ -45,6 +49,11 @@ __all__ = [
     "DockerImagePullPolicy",
     "DockerImageViaArchiveFS",
     "DockerRunBuilder",
+    "PodmanBackend",
+    "PodmanContainer",
+    "PodmanImage",
+    "PodmanImagePullPolicy",
+    "PodmanRunBuilder",
     "Probe",
     "ProbeTimeout",
     "S2IDockerImage",
@@ -73,6 +82,11 @@ _LAZY = {
     "DockerImagePullPolicy": "conu.backend.docker.image",
     "S2IDockerImage": "conu.backend.docker.image",
     "DockerRunBuilder": "conu.backend.docker.run_builder",
+    "PodmanBackend": "conu.backend.podman.backend",
+    "PodmanContainer": "conu.backend.podman.container",
+    "PodmanImage": "conu.backend.podman.image",
+    "PodmanImagePullPolicy": "conu.backend.podman.image",
+    "PodmanRunBuilder": "conu.backend.podman.run_builder",
     "Probe": "conu.probes",
     "available_backends": "conu.plugins",
     "get_backend": "conu.plugins",

@@ -11,11 +11,13 @@ import tempfile
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from conu.apidefs.specs import PullPolicy
 from conu.exceptions import ConuException, UnsupportedOperation
-from conu.labels import tmp_prefix
+from conu.labels import SESSION_ID, sessions_of, tmp_prefix
 
 if TYPE_CHECKING:
     from conu.apidefs.container import Container
+    from conu.apidefs.engine import Engine
     from conu.apidefs.image import Image
 
 __all__ = ["Backend", "Capability", "CleanupPolicy", "get_backend_tmpdir", "set_logging"]
@@ -116,9 +118,10 @@ class Backend:
     """
 
     name: ClassVar[str] = "<abstract_backend>"
+    engine_class: ClassVar[type[Engine] | None] = None
+    """The engine class; the backend drives its shared instance."""
     ContainerClass: ClassVar[type[Container]]
     ImageClass: ClassVar[type[Image]]
-    capabilities: ClassVar[frozenset[Capability]] = frozenset()
 
     def __init__(
         self,
@@ -141,13 +144,37 @@ class Backend:
     def _unsupported(self, operation: str) -> UnsupportedOperation:
         return UnsupportedOperation(self.name, f"{type(self).__name__}.{operation}")
 
+    @property
+    def engine(self) -> Engine:
+        """The engine this backend drives (the process's shared one of ``engine_class``).
+
+        Raises:
+            UnsupportedOperation: the generic ``Backend`` has no engine.
+        """
+        return self._engine("engine")
+
+    def _engine(self, operation: str) -> Engine:
+        if self.engine_class is None:
+            raise self._unsupported(operation)
+        return self.engine_class.default()
+
     def list_containers(self) -> list[Container]:
         """List the containers the engine knows, running or not.
 
         Returns:
             list of ``ContainerClass`` instances with their ``metadata`` filled.
         """
-        raise self._unsupported("list_containers")
+        from conu.apidefs.metadata import container_metadata
+
+        engine = self._engine("list_containers")
+        found = []
+        for info in engine.list_containers():
+            ident = info.image_id or info.image
+            image = self.ImageClass(None, None, ident, PullPolicy.NEVER, engine=engine)
+            container = self.ContainerClass(image, info.id, name=info.name, engine=engine)
+            container_metadata(container.metadata, info, image)
+            found.append(container)
+        return found
 
     def list_images(self) -> list[Image]:
         """List the images the engine holds.
@@ -155,28 +182,47 @@ class Backend:
         Returns:
             list of ``ImageClass`` instances with their ``metadata`` filled.
         """
-        raise self._unsupported("list_images")
+        from conu.apidefs.metadata import image_metadata
+        from conu.utils.reference import Reference
+
+        engine = self._engine("list_images")
+        found = []
+        for info in engine.list_images():
+            repository, tag = None, None
+            if info.names:
+                reference = Reference.parse(info.names[0])
+                repository, tag = reference.name, reference.tag
+            image = self.ImageClass(repository, tag, info.id, PullPolicy.NEVER, engine=engine)
+            image_metadata(image.metadata, info)
+            found.append(image)
+        return found
 
     def cleanup_containers(self) -> None:
-        """Remove the containers this session created (by its session label)."""
-        raise self._unsupported("cleanup_containers")
+        """Remove the containers this session created (forcibly, with anonymous volumes)."""
+        self._engine("cleanup_containers").remove_session(SESSION_ID, kinds=("containers",))
 
     def cleanup_volumes(self) -> None:
-        """Remove the volumes this session created (by its session label)."""
-        raise self._unsupported("cleanup_volumes")
+        """Remove the volumes (and networks) this session created."""
+        engine = self._engine("cleanup_volumes")
+        engine.remove_session(SESSION_ID, kinds=("networks", "volumes"))
 
     def cleanup_images(self) -> None:
-        """Remove the images this session created (by its session label)."""
-        raise self._unsupported("cleanup_images")
+        """Remove the images that carry this session's label (all their names)."""
+        self._engine("cleanup_images").remove_session(SESSION_ID, kinds=("images",))
 
     def remove_session_resources(self, session: str) -> dict[str, int]:
         """Remove everything session ``session`` created (containers, networks, volumes,
         images carrying its label); return how many of each kind were found."""
-        raise self._unsupported("remove_session_resources")
+        return self._engine("remove_session_resources").remove_session(session)
 
     def list_sessions(self) -> dict[str, str]:
         """Return the sessions that have resources on the engine: id → owner (``host/pid``)."""
-        raise self._unsupported("list_sessions")
+        return sessions_of(self._engine("list_sessions").list_session_labels())
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """What this backend offers (its engine's capabilities, computed per engine)."""
+        return self.engine.capabilities if self.engine_class is not None else frozenset()
 
     def _clean(self) -> None:
         """Apply the cleanup policies (conu 1.0's fixture calls this directly)."""

@@ -1,32 +1,40 @@
-"""The abstract container: what every backend's container offers.
+"""The container: what every backend's container offers, written once over its engine.
 
-Methods decorated with :func:`abc.abstractmethod` are what every backend must have; the
-others have a generic body built on them, or raise :class:`conu.exceptions.UnsupportedOperation`
-naming the backend and the operation.
+A backend's container class names its engine (``engine_class``) and adds only what is
+specific to it; everything here is built on the primitives of
+:class:`conu.apidefs.engine.Engine`.
 """
 
 from __future__ import annotations
 
-import abc
-import contextlib
-import functools
-import socket
+import logging
+import subprocess
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from conu.exceptions import ConuException, UnsupportedOperation
-from conu.utils.net import Endpoint, port_accepts
-from conu.utils.validate import port_number, timeout_seconds
+from conu.apidefs import files
+from conu.apidefs.metadata import ContainerMetadata, container_metadata
+from conu.apidefs.ports import PortsMixin
+from conu.exceptions import (
+    CommandFailed,
+    ContainerNotFound,
+    ConuException,
+    InvalidArgument,
+    UnsupportedOperation,
+)
+from conu.utils.lines import split_lines
+from conu.utils.validate import command_list, signal_value, timeout_seconds
 
 if TYPE_CHECKING:
-    import requests
-
-    from conu.apidefs.filesystem import Filesystem
+    from conu.apidefs.engine import Engine
+    from conu.apidefs.filesystem import ContainerFilesystem
     from conu.apidefs.image import Image
-    from conu.apidefs.metadata import ContainerMetadata, ContainerStatus
-    from conu.utils.http_client import HttpClient
+    from conu.apidefs.metadata import ContainerStatus
+    from conu.apidefs.specs import ContainerInfo
 
 __all__ = ["Container", "ContainerName"]
+
+logger = logging.getLogger(__name__)
 
 
 class ContainerName(str):
@@ -42,28 +50,48 @@ class ContainerName(str):
         return str(self)
 
 
-class Container(abc.ABC):
+class Container(PortsMixin):
     """A container of some backend.
 
     Args:
         image: the :class:`~conu.apidefs.image.Image` it was created from, or None to look it
             up through :meth:`get_image_name`.
-        container_id: the engine's id of the container.
+        container_id: the engine's id of the container (or None with ``name``).
         name: the container's name, if known.
+        popen_instance: the command-line client's process, for a container started in the
+            foreground (``run_via_binary_in_foreground``).
+        engine: the engine; the class's shared one (``engine_class.default()``) by default.
 
     Raises:
+        InvalidArgument: neither ``container_id`` nor ``name`` is given.
         TypeError: ``image`` is neither None nor an ``Image``.
     """
 
-    backend_name = "<abstract_backend>"
+    backend_name: ClassVar[str] = "<abstract_backend>"
+    engine_class: ClassVar[type[Engine] | None] = None
+    filesystem_class: ClassVar[type[ContainerFilesystem] | None] = None
+    """The class :meth:`mount` returns; the generic one by default."""
 
-    def __init__(self, image: Image | None, container_id: str | None, name: str | None) -> None:
+    def __init__(
+        self,
+        image: Image | None,
+        container_id: str | None,
+        name: str | None = None,
+        popen_instance: subprocess.Popen[bytes] | None = None,
+        *,
+        engine: Engine | None = None,
+    ) -> None:
         from conu.apidefs.image import Image
 
+        if not container_id and not name:
+            msg = "a container needs an id or a name"
+            raise InvalidArgument(msg)
+        self.engine = engine or self._default_engine()
         self._id = container_id
         self.name: ContainerName | None = ContainerName(name) if name else None
-        self._metadata: ContainerMetadata | None = None
-        self._http_session: requests.Session | None = None
+        self._info: ContainerInfo | None = None
+        self.popen_instance = popen_instance
+        self.metadata = ContainerMetadata()
         if image is None:
             image_name = self.get_image_name()
             image = Image(image_name) if image_name else None
@@ -72,244 +100,164 @@ class Container(abc.ABC):
             raise TypeError(msg)
         self.image = image
 
+    @classmethod
+    def _default_engine(cls) -> Engine:
+        if cls.engine_class is None:
+            raise UnsupportedOperation(cls.backend_name, f"{cls.__name__} without an engine")
+        return cls.engine_class.default()
+
     def _unsupported(self, operation: str) -> UnsupportedOperation:
         return UnsupportedOperation(self.backend_name, f"{type(self).__name__}.{operation}")
 
-    @property
-    def http_session(self) -> requests.Session:
-        """A :class:`requests.Session` kept for this container's HTTP helpers."""
-        if self._http_session is None:
-            import requests
+    def __str__(self) -> str:
+        return self.get_id()
 
-            self._http_session = requests.Session()
-        return self._http_session
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(image={self.image}, id={self.get_id()})"
+
+    def _ref(self) -> str:
+        return self._id or str(self.name)
 
     # -- identity and state -------------------------------------------------------------
 
-    @abc.abstractmethod
+    def info(self, refresh: bool = True) -> ContainerInfo:
+        """Return what the engine reports about the container (cached unless ``refresh``).
+
+        Raises:
+            ContainerNotFound: the container does not exist (any more).
+        """
+        if refresh or self._info is None:
+            self._info = self.engine.inspect_container(self._ref())
+        return self._info
+
     def get_id(self) -> str:
         """Return the engine's unique identifier of this container."""
+        if self._id is None:
+            self._id = self.info(refresh=False).id
+        return self._id
 
-    @abc.abstractmethod
     def inspect(self, refresh: bool = True) -> dict[str, Any]:
-        """Return the engine's document describing this container.
+        """Return the engine's document describing the container (cached unless ``refresh``).
 
-        Args:
-            refresh: ask the engine again instead of returning the cached document.
+        Raises:
+            ContainerNotFound: the container does not exist (any more).
         """
+        return cast("dict[str, Any]", self.info(refresh).raw)
 
-    @abc.abstractmethod
     def get_metadata(self, refresh: bool = True) -> ContainerMetadata:
-        """Return this container's metadata, which is also a mapping over ``inspect()``."""
+        """Return the container's metadata; it is also a mapping over ``inspect()``."""
+        return container_metadata(self.metadata, self.info(refresh), self.image)
 
     def get_image_name(self) -> str | None:
-        """Return the name (or id) of the image this container was created from."""
-        raise self._unsupported("get_image_name")
+        """Return the image the container was created from, as it was given."""
+        return self.info(refresh=False).image
 
-    @abc.abstractmethod
     def is_running(self) -> bool:
-        """Ask the engine (never a cache) whether the container is running."""
+        """Ask the engine (never a cache) whether the container runs; False when it is gone."""
+        try:
+            return self.info().running
+        except ContainerNotFound:
+            return False
 
-    @abc.abstractmethod
     def get_status(self) -> str:
-        """Return the engine's state string, e.g. ``"running"`` or ``"exited"``."""
+        """Return the state: ``created``, ``running``, ``paused``, ``exited``, ``dead``…"""
+        return self.info().state.value
 
     def status(self) -> ContainerStatus:
         """Return the portable :class:`~conu.apidefs.metadata.ContainerStatus`."""
         status = self.get_metadata().status
-        if status is None:
-            raise self._unsupported("status")
+        assert status is not None
         return status
 
-    @abc.abstractmethod
     def exit_code(self) -> int:
         """Return the exit code; 0 while the container is created or running."""
+        return self.info().exit_code or 0
 
     def get_pid(self) -> int:
         """Return the host PID of the container's main process (0 when not running)."""
-        raise self._unsupported("get_pid")
-
-    # -- networking -----------------------------------------------------------------------
+        return self.info().pid
 
     def get_IPv4s(self) -> list[str] | None:
         """Return the container's IPv4 addresses; empty when it has networking disabled."""
-        raise self._unsupported("get_IPv4s")
+        return self.get_metadata().ipv4_addresses
 
     def get_IPv6s(self) -> list[str] | None:
         """Return the container's global IPv6 addresses."""
-        raise self._unsupported("get_IPv6s")
-
-    def get_ports(self) -> list[str]:
-        """Return the container's exposed ports as strings, e.g. ``["8080"]``."""
-        raise self._unsupported("get_ports")
-
-    def get_port_mappings(self, port: int | None = None) -> Any:
-        """Return the host bindings of published ports: all of them as a dict
-        (``{"8080/tcp": [{"HostIp": .., "HostPort": ..}]}``), or the list for one port."""
-        raise self._unsupported("get_port_mappings")
-
-    def get_endpoint(self, port: int) -> Endpoint:
-        """Return where the caller can reach container ``port``.
-
-        That is the container's own address when it is routable from the caller, otherwise
-        the host port the engine publishes it on, on the engine's host.
-
-        Raises:
-            ConuException: the port cannot be reached from the caller at all.
-        """
-        raise self._unsupported("get_endpoint")
-
-    def is_port_open(self, port: int, timeout: float = 2) -> bool:
-        """Tell whether a process in the container accepts connections on ``port``.
-
-        A proxy in front of a published port (docker-proxy) accepting the connection does
-        not count: the check needs the container's own listener.
-
-        Args:
-            port: container port.
-            timeout: seconds to wait for the connection.
-        """
-        number = port_number(port)
-        timeout_seconds(timeout, allow_none=False)
-        try:
-            endpoint = self.get_endpoint(number)
-        except ConuException:
-            return False
-        return port_accepts(endpoint, timeout=timeout)
-
-    def wait_for_port(self, port: int, timeout: float = 10, **probe_kwargs: Any) -> None:
-        """Block until a process in the container accepts connections on ``port``.
-
-        Args:
-            port: container port.
-            timeout: seconds to wait; -1 waits without limit.
-            probe_kwargs: further arguments of :class:`~conu.probes.Probe` (e.g. ``pause``).
-
-        Raises:
-            ProbeTimeout: nothing accepted on the port in time.
-        """
-        from conu.probes import Probe
-
-        # Short pauses: a refused connection costs microseconds, and readiness should be
-        # noticed within tens of milliseconds.
-        probe_kwargs.setdefault("pause", 0.01)
-        if timeout != -1:
-            timeout_seconds(timeout)
-        check = functools.partial(self.is_port_open, port_number(port), timeout=0.5)
-        Probe(timeout=timeout, fnc=check, **probe_kwargs).run()
-
-    def open_connection(self, port: int | None = None) -> socket.socket:
-        """Open a TCP connection to ``port`` (default: the first exposed port).
-
-        Returns:
-            a connected :class:`socket.socket`; the caller closes it.
-        """
-        endpoint = self.get_endpoint(self._default_port(port))
-        return socket.create_connection((endpoint.host, endpoint.port), timeout=10)
-
-    def _default_port(self, port: int | str | None) -> int:
-        if port is not None:
-            return port_number(port)
-        ports = self.get_ports()
-        if not ports:
-            msg = f"container {self.get_id()!r} exposes no port; pass port= explicitly"
-            raise ConuException(msg)
-        return int(ports[0])
-
-    def _http_base(self, host: str | None, port: int | str | None) -> tuple[str, int]:
-        if host is not None:  # the caller knows where to go; the port is taken as given
-            return host, self._default_port(port)
-        endpoint = self.get_endpoint(self._default_port(port))
-        return endpoint.host, endpoint.port
-
-    def http_request(
-        self,
-        path: str = "/",
-        method: str = "GET",
-        host: str | None = None,
-        port: int | str | None = None,
-        json: Any = False,
-        data: Any = None,
-    ) -> requests.Response:
-        """Send one HTTP request to the container.
-
-        Args:
-            path: URL path.
-            method: HTTP method.
-            host: host to send to; by default where the port is reachable from the caller.
-            port: container port; by default the first exposed one.
-            json: an object to send as a JSON body (``False`` sends no body).
-            data: a body to send.
-
-        Returns:
-            the :class:`requests.Response`.
-        """
-        from conu.utils.http_client import get_url
-
-        host, real_port = self._http_base(host, port)
-        body: dict[str, Any] = {"data": data}
-        if json is not False:
-            body["json"] = json
-        return self.http_session.request(method, get_url(path, host, real_port), **body)
-
-    @contextlib.contextmanager
-    def http_client(
-        self, host: str | None = None, port: int | str | None = None
-    ) -> Iterator[HttpClient]:
-        """Yield a session whose relative paths go to the container's HTTP port."""
-        from conu.utils.http_client import HttpClient
-
-        real_host, real_port = self._http_base(host, port)
-        client = HttpClient(real_host, real_port)
-        try:
-            yield client
-        finally:
-            client.close()
+        return self.get_metadata().ipv6_addresses
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    @abc.abstractmethod
     def start(self) -> None:
         """Start the container, which has to be created."""
+        self.engine.start_container(self._ref())
 
-    @abc.abstractmethod
     def stop(self) -> None:
-        """Stop the container gracefully."""
+        """Stop the container gracefully (SIGTERM, SIGKILL after the engine's grace period)."""
+        self.engine.stop_container(self._ref())
 
-    @abc.abstractmethod
     def kill(self, signal: str | int | None = None) -> None:
         """Send ``signal`` (SIGKILL by default) to the container's main process."""
+        self.engine.kill_container(self._ref(), signal_value(signal))
 
-    @abc.abstractmethod
-    def delete(self, force: bool = False, **kwargs: Any) -> None:
+    def delete(self, force: bool = False, volumes: bool = False, **kwargs: Any) -> None:
         """Remove the container.
 
         Args:
             force: remove it even when running.
-            kwargs: backend-specific options (Docker: ``volumes``).
+            volumes: remove its anonymous volumes too.
+            kwargs: accepted for conu 1.0's signature; unused.
         """
+        self.engine.remove_container(self._ref(), force=force, volumes=volumes)
 
-    @abc.abstractmethod
     def wait(self, timeout: float | None = None) -> int:
         """Block until the container stops and return its exit code.
 
         Raises:
             ProbeTimeout: it did not stop within ``timeout`` seconds.
         """
+        return self.engine.wait_container(self._ref(), timeout_seconds(timeout) or None)
 
-    # -- processes, output, files ------------------------------------------------------
+    # -- processes and output -------------------------------------------------------------
 
-    @abc.abstractmethod
-    def execute(self, command: list[str], **kwargs: Any) -> Any:
+    def execute(self, command: list[str], blocking: bool = True, **options: Any) -> Any:
         """Run ``command`` in the running container.
 
-        Raises:
-            CommandFailed: the command exited non-zero or could not be run.
-        """
+        Args:
+            command: the executable and its arguments.
+            blocking: wait for the command; otherwise return an iterator over its output
+                (its exit code is then not checked).
+            options: engine-specific options of the exec.
 
-    @abc.abstractmethod
+        Returns:
+            with ``blocking``, the list of output chunks (bytes, stdout and stderr merged).
+
+        Raises:
+            CommandFailed: the command exited non-zero (exit code in the message and in
+                ``exit_code``).
+            Conflict: the container is not running.
+        """
+        command = command_list(command)
+        running = self.engine.exec_in_container(self._ref(), list(command), options=options)
+        if not blocking:
+            return running.output
+        chunks = []
+        for chunk in running.output:
+            logger.info("%s", chunk.decode("utf-8", "replace").strip())
+            chunks.append(chunk)
+        exit_code = running.exit_code()
+        if exit_code != 0:
+            msg = f"failed to execute command {list(command)!r}, exit code {exit_code}"
+            raise CommandFailed(msg, exit_code=exit_code, output=b"".join(chunks))
+        return chunks
+
     def logs(self, follow: bool = False) -> Iterator[bytes]:
-        """Iterate over the container's output, one line (bytes, with its newline) per item."""
+        """Iterate over the output (stdout and stderr), one line (bytes, with its newline)
+        per item.
+
+        Args:
+            follow: keep streaming new output until the container exits.
+        """
+        return split_lines(self.engine.container_logs(self._ref(), follow=follow))
 
     def logs_in_bytes(self) -> bytes:
         """Return the container's whole output as bytes."""
@@ -319,17 +267,50 @@ class Container(abc.ABC):
         """Return the container's whole output decoded as UTF-8."""
         return self.logs_in_bytes().decode("utf-8", errors="replace")
 
+    def write_to_stdin(self, message: str | bytes) -> None:
+        """Write ``message`` to the stdin of a container run with
+        ``run_via_binary_in_foreground`` (``popen_params={"stdin": subprocess.PIPE}``).
+
+        Raises:
+            ConuException: the container does not run, was not started in the foreground with
+                stdin piped, or ``message`` is neither str nor bytes.
+        """
+        if not self.is_running():
+            msg = f"container {self._ref()!r} is not running"
+            raise ConuException(msg)
+        if self.popen_instance is None or self.popen_instance.stdin is None:
+            msg = (
+                "writing to stdin needs a container from run_via_binary_in_foreground "
+                'with popen_params={"stdin": subprocess.PIPE}'
+            )
+            raise ConuException(msg)
+        if not isinstance(message, str | bytes):
+            msg = f"message must be str or bytes, not {type(message).__name__}"
+            raise ConuException(msg)
+        data = message.encode("utf-8") if isinstance(message, str) else message
+        try:
+            self.popen_instance.stdin.write(data)
+            self.popen_instance.stdin.flush()
+        except OSError as exc:
+            msg = f"cannot write to stdin of container {self._ref()!r}: {exc}"
+            raise ConuException(msg) from exc
+
+    # -- files ----------------------------------------------------------------------------
+
     def copy_to(self, src: str, dest: str) -> None:
-        """Copy file or directory ``src`` from the host to ``dest`` in the container."""
-        raise self._unsupported("copy_to")
+        """Copy host file or directory ``src`` to ``dest`` in the container (like docker cp)."""
+        files.copy_to(self.engine, self.get_id(), src, dest)
 
     def copy_from(self, src: str, dest: str) -> None:
-        """Copy file or directory ``src`` from the container to ``dest`` on the host."""
-        raise self._unsupported("copy_from")
+        """Copy ``src`` in the container to host path ``dest`` (like docker cp)."""
+        files.copy_from(self.engine, self.get_id(), src, dest)
 
-    def mount(self, mount_point: str | None = None) -> Filesystem:
+    def mount(self, mount_point: str | None = None) -> ContainerFilesystem:
         """Return the container's filesystem, available inside a ``with`` block."""
-        raise self._unsupported("mount")
+        from conu.apidefs.filesystem import ContainerFilesystem
+
+        cls = self.filesystem_class or ContainerFilesystem
+        return cls(self, mount_point=mount_point)
 
     def __enter__(self) -> Container:
         return self

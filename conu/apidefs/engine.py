@@ -331,9 +331,7 @@ class Engine(abc.ABC):
         carries :data:`conu.labels.SESSION_LABEL`."""
 
     @abc.abstractmethod
-    def remove_session(
-        self, session: str, kinds: Iterable[str] = RESOURCE_KINDS
-    ) -> dict[str, int]:
+    def remove_session(self, session: str, kinds: Iterable[str] = RESOURCE_KINDS) -> dict[str, int]:
         """Remove the resources of ``kinds`` (see :data:`RESOURCE_KINDS`) whose session label
         is ``session``; return how many of each kind were found. Containers are removed
         forcibly with their anonymous volumes; images with all their names."""

@@ -19,7 +19,7 @@ from conu.exceptions import ConuException, UnsupportedOperation, WrongFileType
 from conu.labels import tmp_prefix
 from conu.utils.rootfs import resolve_in_root
 
-__all__ = ["Filesystem", "is_present_as"]
+__all__ = ["ContainerFilesystem", "Filesystem", "ImageFilesystem", "is_present_as"]
 
 
 class Filesystem:
@@ -105,7 +105,9 @@ class Filesystem:
         if os.path.isdir(host_src):
             shutil.copytree(host_src, dest, symlinks=True)
         elif os.path.isfile(host_src):
-            shutil.copy2(host_src, dest)
+            # Named after ``src``, not after what a symlink resolves to (as ``cp`` does).
+            name = os.path.basename(src.rstrip("/"))
+            shutil.copy2(host_src, os.path.join(dest, name) if os.path.isdir(dest) else dest)
         else:
             msg = f"{src!r} does not exist in {self.obj}"
             raise ConuException(msg)
@@ -124,8 +126,15 @@ class Filesystem:
             raise ConuException(msg) from exc
 
     def get_file(self, file_path: str, mode: str = "r") -> IO[Any]:
-        """Open ``file_path`` and return the file object; the caller closes it."""
-        return open(self.p(file_path), mode)
+        """Open ``file_path`` and return the file object; the caller closes it.
+
+        Its ``name`` is the host path of ``file_path`` as requested (under the mount point),
+        even when a symlink led elsewhere inside the root.
+        """
+        opened = open(self.p(file_path), mode)
+        raw: Any = getattr(getattr(opened, "buffer", opened), "raw", opened)
+        raw.name = os.path.join(self.mount_point, file_path.lstrip("/"))
+        return opened
 
     def file_is_present(self, file_path: str) -> bool:
         """Tell whether ``file_path`` is a regular file (following symlinks inside the root).
@@ -181,3 +190,44 @@ def is_present_as(path: str, mode: int | None, check: Any, err: int, kind: str) 
     if not check(mode):
         raise WrongFileType(err, f"{path!r} exists but is not {kind}", path)
     return True
+
+
+class ContainerFilesystem(Filesystem):
+    """The filesystem of a container (running or not), unpacked from the engine's export.
+
+    Args:
+        container: the container.
+        mount_point: host directory to unpack into; a temporary one (removed on exit) if None.
+    """
+
+    def __init__(self, container: Any, mount_point: str | None = None) -> None:
+        super().__init__(container, mount_point=mount_point)
+        self.container = container
+        self.backend_name = container.backend_name
+
+    def _populate(self) -> None:
+        from conu.utils.archive import extract_tar_stream
+
+        stream = self.container.engine.export_container(self.container.get_id())
+        extract_tar_stream(stream, self.mount_point)
+
+
+class ImageFilesystem(Filesystem):
+    """The filesystem of an image, unpacked from the export of a container of it that is
+    created but never started (the image is never run).
+
+    Args:
+        image: the image.
+        mount_point: host directory to unpack into; a temporary one (removed on exit) if None.
+    """
+
+    def __init__(self, image: Any, mount_point: str | None = None) -> None:
+        super().__init__(image, mount_point=mount_point)
+        self.image = image
+        self.backend_name = image.backend_name
+
+    def _populate(self) -> None:
+        from conu.utils.archive import extract_tar_stream
+
+        with self.image.helper_container() as cid:
+            extract_tar_stream(self.image.engine.export_container(cid), self.mount_point)

@@ -1,80 +1,259 @@
-"""The abstract image: what every backend's image offers."""
+"""The image: what every backend's image offers, written once over its engine.
+
+Identity, registry operations, builds and running containers are here; file checks and
+helper containers in :mod:`conu.apidefs.image_files`, archives in
+:mod:`conu.apidefs.image_archives`. A backend's image class names its engine
+(``engine_class``), its container class and its run builder, and adds only what is specific.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import os
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
-from conu.exceptions import UnsupportedOperation
+from conu.apidefs import running
+from conu.apidefs.image_archives import ImageArchivesMixin
+from conu.apidefs.image_files import ImageFilesMixin
+from conu.apidefs.metadata import ImageMetadata, image_metadata
+from conu.apidefs.run_builder import RunBuilder
+from conu.apidefs.specs import BuildSpec, PullPolicy, RunSpec
+from conu.exceptions import (
+    ConuException,
+    ImageNotFound,
+    InvalidArgument,
+    UnsupportedOperation,
+)
+from conu.utils.reference import Reference
 
 if TYPE_CHECKING:
     from conu.apidefs.container import Container
-    from conu.apidefs.filesystem import Filesystem
-    from conu.apidefs.metadata import CommandResult, ImageMetadata, PathInfo
+    from conu.apidefs.engine import Engine
+    from conu.apidefs.specs import ImageInfo
 
-__all__ = ["Image", "S2Image"]
+__all__ = ["Image", "S2Image", "reference_of"]
 
 
-class Image:
+def reference_of(repository: str, tag: str | None) -> Reference:
+    """Parse ``repository``; add ``tag`` unless it names a tag or a digest already.
+
+    Raises:
+        InvalidReference: the reference is malformed.
+    """
+    reference = Reference.parse(repository)
+    if reference.tag or reference.digest or not tag:
+        return reference
+    return reference.with_tag(tag)
+
+
+class Image(ImageFilesMixin, ImageArchivesMixin):
     """A container image of some backend.
 
-    The generic class is also a plain name holder: a container whose image is unknown to
-    conu refers to ``Image(name)``.
+    The generic class, without an engine, is a plain name holder: a container whose image
+    is unknown to conu refers to ``Image(name)``.
 
     Args:
-        image_reference: the repository (``registry/name``), or None for an image known by id.
-        tag: the tag, or None.
+        repository: ``[registry[:port]/]name``; a ``:tag`` or ``@digest`` in it is honoured.
+            None for an image known only by ``identifier``.
+        tag: the tag (``"latest"`` for backends' images).
+        identifier: the image id, when known.
+        pull_policy: when to pull at construction (a :class:`~conu.apidefs.specs.PullPolicy`).
+        engine: the engine; the class's shared one (``engine_class.default()``) by default.
+
+    Raises:
+        InvalidReference: ``repository`` or ``tag`` is malformed (before any engine call).
+        ConuException: ``tag`` is not a str, or ``pull_policy`` not a PullPolicy.
+        InvalidArgument: neither ``repository`` nor ``identifier`` is given.
+        RegistryError, ImageNotFound: the pull the policy asks for failed.
     """
 
-    backend_name = "<abstract_backend>"
+    backend_name: ClassVar[str] = "<abstract_backend>"
+    engine_class: ClassVar[type[Engine] | None] = None
+    container_class: ClassVar[type[Container]]
+    """The class of containers of this image."""
+    run_builder_class: ClassVar[type[RunBuilder]] = RunBuilder
+    """The class ``run_via_binary`` builds command lines with."""
 
-    def __init__(self, image_reference: str | None, tag: str | None = None) -> None:
-        self.name = image_reference
-        self.tag = tag
-        self._metadata: ImageMetadata | None = None
-        self._id: str | None = None
+    def __init__(
+        self,
+        repository: str | None,
+        tag: str | None = None,
+        identifier: str | None = None,
+        pull_policy: PullPolicy = PullPolicy.IF_NOT_PRESENT,
+        *,
+        engine: Engine | None = None,
+    ) -> None:
+        self.engine = engine or (self.engine_class.default() if self.engine_class else None)
+        self._id = identifier
+        self._info: ImageInfo | None = None
+        self.pull_policy = pull_policy
+        self.metadata = ImageMetadata()
+        if self.engine is None:  # a name holder: conu 1.0's generic Image(name)
+            self.reference, self.name, self.tag = None, repository, tag
+            return
+        self.reference = _check_arguments(repository, tag, identifier, pull_policy)
+        self.name = self.reference.name if self.reference else repository
+        self.tag = self.reference.tag if self.reference else tag
+        self._apply_pull_policy(pull_policy)
 
     def _unsupported(self, operation: str) -> UnsupportedOperation:
         return UnsupportedOperation(self.backend_name, f"{type(self).__name__}.{operation}")
 
+    def _engine(self, operation: str) -> Engine:
+        """Return the engine, for ``operation``.
+
+        Raises:
+            UnsupportedOperation: a generic ``Image`` (a name holder) has no engine.
+        """
+        if self.engine is None:
+            raise self._unsupported(operation)
+        return self.engine
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(repository={self.name!r}, tag={self.tag!r})"
+        return f"{type(self).__name__}(repository={self.name}, tag={self.tag})"
+
+    def __str__(self) -> str:
+        return self.get_full_name()
+
+    def _same(self, identifier: str, reference: Reference | None = None) -> Self:
+        """Return another image of this class and engine, never pulled."""
+        name, tag = (reference.name, reference.tag) if reference else (None, None)
+        return type(self)(name, tag, identifier, PullPolicy.NEVER, engine=self.engine)
+
+    # -- identity -------------------------------------------------------------------------
 
     def get_full_name(self) -> str:
-        """Return ``repository:tag``."""
-        raise self._unsupported("get_full_name")
+        """Return ``repository:tag`` (``repository@digest``; the id for an unnamed image)."""
+        if self.reference is not None:
+            return str(self.reference)
+        if self.name is not None:  # a name holder
+            return f"{self.name}:{self.tag}" if self.tag else self.name
+        return str(self._id)
+
+    def _ref(self) -> str:
+        return self._id or self.get_full_name()
+
+    def info(self, refresh: bool = True) -> ImageInfo:
+        """Return what the engine reports about the image (cached unless ``refresh``).
+
+        Raises:
+            ImageNotFound: the engine does not hold the image.
+        """
+        if refresh or self._info is None:
+            self._info = self._engine("info").inspect_image(self._ref())
+        return self._info
 
     def get_id(self) -> str:
-        """Return the engine's unique identifier of the image."""
-        raise self._unsupported("get_id")
+        """Return the image id, as the engine reports it (``sha256:…``)."""
+        if self._id is None:
+            self._id = self.info(refresh=False).id
+        return self._id
 
     def is_present(self) -> bool:
         """Tell whether the engine holds this image."""
-        raise self._unsupported("is_present")
+        try:
+            self.info()
+        except ImageNotFound:
+            return False
+        return True
 
-    def pull(self) -> None:
-        """Pull the image from its registry.
+    def inspect(self, refresh: bool = True) -> dict[str, Any]:
+        """Return the engine's document describing this image (cached unless ``refresh``).
 
         Raises:
-            RegistryError: the registry refused or does not have it.
+            ImageNotFound: the engine does not hold the image.
         """
-        raise self._unsupported("pull")
+        return cast("dict[str, Any]", self.info(refresh).raw)
 
-    def push(self, repository: str | None = None, tag: str | None = None) -> Image:
+    def get_metadata(self) -> ImageMetadata:
+        """Return fresh metadata (labels, env, command, ports, digests…); also a mapping."""
+        return image_metadata(self.metadata, self.info(refresh=True))
+
+    def get_layer_ids(self, rev: bool = True) -> list[str]:
+        """Return the ids of the image's layers, newest first (oldest first with ``rev=False``).
+
+        Layers built elsewhere and pulled have no id in the engine: they are ``"<missing>"``.
+        """
+        engine = self._engine("get_layer_ids")
+        ids = engine.image_history(self.get_id())
+        return ids if rev else ids[::-1]
+
+    def layers(self, rev: bool = True) -> list[Self]:
+        """Return the image's layers as images (those the engine still has an id for)."""
+        self._engine("layers")
+        return [self._same(i) for i in self.get_layer_ids(rev) if i != "<missing>"]
+
+    # -- registry -------------------------------------------------------------------------
+
+    def _apply_pull_policy(self, pull_policy: PullPolicy) -> None:
+        if pull_policy is PullPolicy.ALWAYS or (
+            pull_policy is PullPolicy.IF_NOT_PRESENT and not self.is_present()
+        ):
+            self.pull()
+
+    def pull(self) -> None:
+        """Pull the image (by tag or digest) from its registry.
+
+        Raises:
+            InvalidArgument: the image is known only by its id.
+            ImageNotFound: the registry has no such image.
+            RegistryError: the registry refused or cannot be reached.
+        """
+        engine = self._engine("pull")
+        if self.reference is None:
+            msg = f"image {self._id!r} has no repository to pull from"
+            raise InvalidArgument(msg)
+        engine.pull_image(self.reference)
+        self._info = None
+
+    def push(self, repository: str | None = None, tag: str | None = None) -> Self:
         """Push the image (tagged first as ``repository:tag`` when given) and return it.
 
         Raises:
-            RegistryError: the registry refused the push.
+            InvalidArgument: the image has no repository to push to.
+            RegistryError: the registry refused the push or cannot be reached.
         """
-        raise self._unsupported("push")
+        engine = self._engine("push")
+        image = self.tag_image(repository, tag) if repository or tag else self
+        if image.reference is None:
+            msg = f"image {self._id!r} has no repository to push to"
+            raise InvalidArgument(msg)
+        engine.push_image(image.reference)
+        return image
 
-    def tag_image(self, repository: str | None = None, tag: str | None = None) -> Image:
-        """Give the image another name, ``repository:tag``, and return it under that name.
+    def tag_image(self, repository: str | None = None, tag: str | None = None) -> Self:
+        """Tag the image as ``repository:tag`` (defaults: this repository, ``latest``).
 
         Raises:
-            ValueError: neither ``repository`` nor ``tag`` is given.
+            InvalidArgument: (a ValueError) neither ``repository`` nor ``tag`` is given, or the
+                image has no repository and none is given.
+            InvalidReference: the new name is malformed.
         """
-        raise self._unsupported("tag_image")
+        self._engine("tag_image")
+        if not repository and not tag:
+            msg = "tag_image needs a repository or a tag"
+            raise InvalidArgument(msg)
+        if not repository and not self.name:
+            msg = f"image {self._id!r} has no repository: pass one to tag_image"
+            raise InvalidArgument(msg)
+        target = reference_of(repository or str(self.name), tag or "latest")
+        self._engine("tag_image").tag_image(self.get_id(), target)
+        return self._same(self.get_id(), target)
+
+    def rmi(self, force: bool = False, via_name: bool = False, *, prune: bool = True) -> None:
+        """Remove the image (by id, or only this name with ``via_name``).
+
+        Args:
+            force: remove it even if containers use it or it has several names.
+            via_name: remove only this name.
+            prune: also remove untagged parent images nothing else uses (the engine's
+                default). Pass False for an image derived from one that must stay, even if
+                that one has no name (e.g. an image committed from a container of it).
+        """
+        ref = self.get_full_name() if via_name else self.get_id()
+        self._engine("rmi").remove_image(ref, force=force, prune=prune)
+        self._info = None
+        if self.reference is not None:
+            self._id = None  # the name is gone; it may come back as another image
 
     @classmethod
     def build(
@@ -85,180 +264,135 @@ class Image:
         *,
         labels: dict[str, str] | None = None,
         nocache: bool = False,
-    ) -> Image:
+        timeout: float = 600,
+    ) -> Self:
         """Build an image from the context directory ``path`` and return it.
 
         Args:
-            path: the build context.
-            tag: name the image ``repository[:tag]``.
-            dockerfile: the Dockerfile's path within the context.
+            path: the build context (a directory).
+            tag: name the image ``tag`` (``repository[:tag]``).
+            dockerfile: the Dockerfile's path within the context (``Dockerfile`` by default).
             labels: labels to add to the image.
-            nocache: build every step afresh (an image that shares no cached layer can be
-                removed without touching another build's layers).
+            nocache: build every step afresh. An image whose layers come from the cache
+                shares them with other images: removing it can remove layers a concurrent
+                build is using (the engine prunes untagged parents).
+            timeout: seconds the builder may stay silent.
 
         Raises:
-            BuildFailed: the build failed.
+            InvalidArgument: ``path`` is not a directory.
+            BuildFailed: the build failed; the message has the builder's last output.
         """
-        raise UnsupportedOperation(cls.backend_name, f"{cls.__name__}.build")
+        if cls.engine_class is None:
+            raise UnsupportedOperation(cls.backend_name, f"{cls.__name__}.build")
+        if not path or not os.path.isdir(path):
+            msg = f"build needs the path of a build context directory, not {path!r}"
+            raise InvalidArgument(msg)
+        reference = reference_of(tag, None) if tag else None
+        spec = BuildSpec(
+            path=path,
+            tag=str(reference) if reference else None,
+            dockerfile=dockerfile,
+            labels=labels or {},
+            nocache=nocache,
+            timeout=timeout,
+        )
+        engine = cls.engine_class.default()
+        ident = engine.build_image(spec)
+        name, tag_ = (reference.name, reference.tag) if reference else (None, None)
+        return cls(name, tag_, ident, PullPolicy.NEVER, engine=engine)
 
-    def get_layer_ids(self, rev: bool = True) -> list[str]:
-        """Return the ids of the image's layers, newest first (oldest first with ``rev=False``)."""
-        raise self._unsupported("get_layer_ids")
+    # -- running containers ---------------------------------------------------------------
 
-    def layers(self, rev: bool = True) -> Sequence[Image]:
-        """Return the image's layers as images."""
-        raise self._unsupported("layers")
+    @staticmethod
+    def get_volume_options(volumes: Any) -> list[str]:
+        """Turn volume specs (``"/t"``, ``(src, tgt)``, ``(src, tgt, mode)``) into ``-v`` args."""
+        from conu.utils.cidfile import volume_options
 
-    def save_to(self, image: Any) -> None:
-        """Save the image to an archive file (a path) or copy it to another image."""
-        raise self._unsupported("save_to")
+        return volume_options(volumes)
 
-    def load_from(self, image: Any) -> None:
-        """Load the image from an archive file (a path) or copy it from another image."""
-        raise self._unsupported("load_from")
-
-    def has_pkgs_signed_with(self, allowed_keys: list[str]) -> bool:
-        """Check that every RPM package in the image is signed with one of ``allowed_keys``.
-
-        Raises:
-            CommandDoesNotExistException: the image has no ``rpm``.
-            PackageSignatureException: a package is unsigned or signed with another key.
-        """
-        raise self._unsupported("has_pkgs_signed_with")
-
-    @classmethod
-    def load_from_file(cls, file_path: str) -> Image:
-        """Load an image from an image archive on the host and return it."""
-        raise UnsupportedOperation(cls.backend_name, f"{cls.__name__}.load_from_file")
-
-    def inspect(self, refresh: bool = True) -> dict[str, Any]:
-        """Return the engine's document describing this image.
-
-        Raises:
-            ImageNotFound: the engine does not hold the image.
-        """
-        raise self._unsupported("inspect")
-
-    def get_metadata(self) -> ImageMetadata:
-        """Return fresh :class:`~conu.apidefs.metadata.ImageMetadata` of this image."""
-        raise self._unsupported("get_metadata")
-
-    def rmi(self, force: bool = False, via_name: bool = False, *, prune: bool = True) -> None:
-        """Remove the image (by id, or by name when ``via_name``).
-
-        Args:
-            force: remove it even if containers use it or it has several names.
-            via_name: remove only this name.
-            prune: also remove untagged parent images nothing else uses (the engine's
-                default). Pass False for an image derived from one that must stay, even if
-                that one has no name (e.g. an image committed from a container of it).
-        """
-        raise self._unsupported("rmi")
-
-    def mount(self, mount_point: str | None = None) -> Filesystem:
-        """Return the image's filesystem, available inside a ``with`` block."""
-        raise self._unsupported("mount")
-
-    def mount_image(self, mount_point: str | None = None) -> Filesystem:
-        """Alias of :meth:`mount`."""
-        return self.mount(mount_point)
-
-    def file_is_present(self, file_path: str) -> bool:
-        """Tell whether ``file_path`` is a regular file in the image, without running it.
-
-        Raises:
-            IOError: the path exists but is not a regular file.
-        """
-        raise self._unsupported("file_is_present")
-
-    def directory_is_present(self, directory_path: str) -> bool:
-        """Tell whether ``directory_path`` is a directory in the image, without running it.
-
-        Raises:
-            IOError: the path exists but is not a directory.
-        """
-        raise self._unsupported("directory_is_present")
-
-    def read_file(self, file_path: str) -> str:
-        """Return the text of ``file_path`` in the image, without running it.
-
-        Raises:
-            ConuException: the file does not exist or cannot be read.
-        """
-        raise self._unsupported("read_file")
-
-    def path_info(self, path: str) -> PathInfo | None:
-        """Describe ``path`` in the image without running it, as ``lstat`` would (a final
-        symlink is described, not followed; links before it resolve inside the image).
-
-        Returns:
-            the :class:`~conu.apidefs.metadata.PathInfo`, or None when the path does not exist.
-        """
-        raise self._unsupported("path_info")
-
-    def list_directory(self, path: str) -> list[str]:
-        """Return the names in directory ``path`` of the image (links followed inside it).
-
-        Raises:
-            ConuException: the path does not exist or is not a directory.
-        """
-        raise self._unsupported("list_directory")
-
-    def run_command(
+    def run_via_binary(
         self,
-        command: list[str],
-        *,
-        env: dict[str, str] | None = None,
-        user: str | None = None,
-        privileged: bool = False,
-        tty: bool = False,
-        cap_add: Sequence[str] = (),
-        binds: Sequence[str] = (),
-        timeout: float = 300,
-        commit: bool = False,
-    ) -> CommandResult:
-        """Run ``command`` in a fresh container of the image and return its outcome.
-
-        The image's entrypoint is not used: ``command[0]`` is the executable. The container
-        is removed afterwards; with ``commit=True`` it is first committed to a new image
-        (labelled with the session) returned in :attr:`CommandResult.image`.
-
-        Args:
-            command: the executable and its arguments.
-            env: environment added to the image's.
-            user: run as this user (``name``, ``uid`` or ``uid:gid``).
-            privileged: run privileged.
-            tty: allocate a TTY (stderr is then merged into stdout).
-            cap_add: Linux capabilities to add.
-            binds: bind mounts, ``host_path:container_path[:ro]``.
-            timeout: seconds the command may run.
-            commit: commit the container to a new image after the command.
+        run_command_instance: Any = None,
+        command: list[str] | None = None,
+        volumes: Any = None,
+        additional_opts: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Container:
+        """Run a container in the background with the engine's command-line client (or, for
+        an engine without one, from the same options through the engine's API).
 
         Raises:
-            CommandDoesNotExistException: ``command[0]`` is not in the image.
-            ProbeTimeout: the command still ran after ``timeout`` seconds.
+            ContainerFailed: the run failed (e.g. the command does not exist).
         """
-        raise self._unsupported("run_command")
+        builder = running.make_builder(
+            self.run_builder_class, run_command_instance, command, additional_opts
+        )
+        return running.run_detached(self, builder, volumes)
 
-    def get_selinux_context(self, file_path: str) -> bytes:
-        """Return the SELinux context of ``file_path`` in the image."""
-        raise self._unsupported("get_selinux_context")
+    def run_via_binary_in_foreground(
+        self,
+        run_command_instance: Any = None,
+        command: list[str] | None = None,
+        volumes: Any = None,
+        additional_opts: list[str] | None = None,
+        popen_params: dict[str, Any] | None = None,
+        container_name: str | None = None,
+    ) -> Container:
+        """Run a container with ``<client> run`` kept in the foreground as a Popen.
 
-    def run_via_binary(self, *args: Any, **kwargs: Any) -> Container:
-        """Run a container from this image with the engine's command-line client."""
-        raise self._unsupported("run_via_binary")
+        Pass ``additional_opts=["-i"]`` and ``popen_params={"stdin": subprocess.PIPE}`` to
+        write to its stdin with :meth:`~conu.apidefs.container.Container.write_to_stdin`.
+        """
+        builder = running.make_builder(
+            self.run_builder_class, run_command_instance, command, additional_opts
+        )
+        return running.run_foreground(self, builder, volumes, popen_params, container_name)
 
-    def run_via_api(self, container_params: Any = None) -> Container:
-        """Create a container from this image through the engine's API."""
-        raise self._unsupported("run_via_api")
+    def _run_spec(self, container_params: Any) -> RunSpec:
+        """Return the :class:`RunSpec` for ``create_container``'s argument."""
+        if container_params is None:
+            from conu.labels import session_labels
+
+            return RunSpec(image=self.get_id(), labels=session_labels())
+        if isinstance(container_params, RunSpec):
+            return container_params
+        msg = f"container_params must be a RunSpec, not {type(container_params).__name__}"
+        raise TypeError(msg)
 
     def create_container(self, container_params: Any = None) -> Container:
-        """Create (not start) a container from this image."""
-        raise self._unsupported("create_container")
+        """Create (not start) a container of this image through the engine's API."""
+        spec = self._run_spec(container_params)
+        cid = self._engine("create_container").create_container(spec)
+        return self.container_class(self, cid, name=spec.name, engine=self.engine)
+
+    def run_via_api(self, container_params: Any = None) -> Container:
+        """Create a container through the API and start it in the background."""
+        container = self.create_container(container_params)
+        try:
+            container.start()
+        except ConuException:
+            container.delete(force=True)
+            raise
+        return container
 
     def run_in_pod(self, namespace: str = "default") -> Any:
         """Run the image in a Kubernetes pod (not part of this distribution)."""
         raise self._unsupported("run_in_pod")
+
+
+def _check_arguments(
+    repository: str | None, tag: str | None, identifier: str | None, pull_policy: Any
+) -> Reference | None:
+    if tag is not None and not isinstance(tag, str):
+        msg = f"tag must be a str or None, not {type(tag).__name__}"
+        raise ConuException(msg)
+    if not isinstance(pull_policy, PullPolicy):
+        msg = f"pull_policy must be a PullPolicy, not {pull_policy!r}"
+        raise ConuException(msg)
+    if repository is None and not identifier:
+        msg = "an image needs a repository or an identifier"
+        raise InvalidArgument(msg)
+    return reference_of(repository, tag) if repository is not None else None
 
 
 class S2Image:

@@ -9,10 +9,15 @@ both, its mapping interface reading the engine's raw document (``md["Config"]["E
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
+
+from conu.apidefs.specs import ContainerState
+
+if TYPE_CHECKING:
+    from conu.apidefs.specs import ContainerInfo, ImageInfo
 
 __all__ = [
     "CommandResult",
@@ -22,11 +27,15 @@ __all__ = [
     "Metadata",
     "PathInfo",
     "PathKind",
+    "container_metadata",
+    "fill_common",
+    "image_metadata",
+    "split_env",
 ]
 
 
 class ContainerStatus(enum.Enum):
-    """Portable state of a container."""
+    """Portable status of a container (conu 1.0's four values)."""
 
     RUNNING = 0
     NOT_RUNNING = 1
@@ -34,25 +43,27 @@ class ContainerStatus(enum.Enum):
     FAILED = 3
 
     @classmethod
-    def get_from_docker(cls, string: str | None, exit_code: int | None) -> ContainerStatus:
-        """Map Docker's ``State.Status`` and ``State.ExitCode`` to a status.
+    def from_state(cls, state: ContainerState, exit_code: int | None) -> ContainerStatus:
+        """Return the status of a container in ``state`` that exited with ``exit_code``.
 
-        A non-zero (or unknown) exit code means FAILED whatever the string says; unknown
-        strings map to UNKNOWN instead of raising.
+        A non-zero (or unknown) exit code means FAILED whatever the state says.
         """
         if exit_code != 0:
             return cls.FAILED
-        return _DOCKER_STATES.get(string or "", cls.UNKNOWN)
+        return _STATUS_OF.get(state, cls.UNKNOWN)
+
+    @classmethod
+    def get_from_docker(cls, string: str | None, exit_code: int | None) -> ContainerStatus:
+        """conu 1.0's name of :meth:`from_state`, for a state given by its name."""
+        return cls.from_state(ContainerState.parse(string), exit_code)
 
 
-_DOCKER_STATES = {
-    "created": ContainerStatus.NOT_RUNNING,
-    "restarting": ContainerStatus.UNKNOWN,
-    "running": ContainerStatus.RUNNING,
-    "removing": ContainerStatus.UNKNOWN,
-    "paused": ContainerStatus.NOT_RUNNING,
-    "exited": ContainerStatus.NOT_RUNNING,
-    "dead": ContainerStatus.FAILED,
+_STATUS_OF = {
+    ContainerState.CREATED: ContainerStatus.NOT_RUNNING,
+    ContainerState.RUNNING: ContainerStatus.RUNNING,
+    ContainerState.PAUSED: ContainerStatus.NOT_RUNNING,
+    ContainerState.EXITED: ContainerStatus.NOT_RUNNING,
+    ContainerState.DEAD: ContainerStatus.FAILED,
 }
 
 
@@ -179,3 +190,59 @@ class CommandResult:
     """Its standard error (empty when a TTY merged it into stdout)."""
     image: Any = None
     """With ``commit=True``: the image the container was committed to; otherwise None."""
+
+
+def split_env(env: Iterable[str] | None) -> dict[str, str]:
+    """Turn ``["K=V", ...]`` into a dict, splitting on the first ``=``; drop entries without."""
+    pairs = (item.split("=", 1) for item in env or () if "=" in item)
+    return {key: value for key, value in pairs}
+
+
+def _strip_algorithm(identifier: str) -> str:
+    return identifier.split(":", 1)[1] if ":" in identifier else identifier
+
+
+def fill_common(md: Metadata, info: ContainerInfo | ImageInfo) -> None:
+    """Update the fields every metadata object has from what the engine reports."""
+    md.raw = cast("dict[str, Any]", info.raw)
+    md.identifier = _strip_algorithm(info.id)
+    if info.env:
+        md.env_variables = split_env(info.env)
+    md.labels = dict(info.labels) if info.labels else None
+    md.command = list(info.command) if info.command is not None else None
+    md.creation_timestamp = info.created
+
+
+def image_metadata(md: ImageMetadata, info: ImageInfo) -> ImageMetadata:
+    """Update ``md`` in place from what the engine reports and return it."""
+    fill_common(md, info)
+    if info.names:
+        md.name = info.names[0]
+    if info.exposed_ports:
+        md.exposed_ports = list(info.exposed_ports)
+    md.image_names = list(info.names)
+    if info.digests:
+        md.repo_digests = list(info.digests)
+        md.digest = info.digests[0]
+    md.entrypoint = list(info.entrypoint) if info.entrypoint is not None else None
+    md.working_dir = info.working_dir or None
+    md.user = info.user or None
+    md.volumes = sorted(info.volumes)
+    return md
+
+
+def container_metadata(md: ContainerMetadata, info: ContainerInfo, image: Any) -> ContainerMetadata:
+    """Update ``md`` in place from what the engine reports and return it."""
+    fill_common(md, info)
+    md.name = info.name
+    md.image = image
+    md.status = ContainerStatus.from_state(info.state, info.exit_code)
+    md.exposed_ports = list(info.exposed_ports)
+    md.port_mappings = {
+        port: [binding.host_port for binding in bindings]
+        for port, bindings in info.requested_ports.items()
+    }
+    md.hostname = info.hostname
+    md.ipv4_addresses = list(info.ipv4_addresses) if info.ipv4_addresses is not None else []
+    md.ipv6_addresses = list(info.ipv6_addresses) if info.ipv6_addresses is not None else []
+    return md

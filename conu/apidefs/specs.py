@@ -183,6 +183,8 @@ class ContainerInfo:
     )
     """Container ports (``"8080/tcp"``) → where they are published; None when exposed only.
     Empty until the container runs."""
+    exposed_ports: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    """Ports the container exposes (``"8080/tcp"``), from its image and its options."""
     requested_ports: Mapping[str, tuple[PortBinding, ...]] = attrs.field(
         factory=dict, converter=_frozen_map
     )

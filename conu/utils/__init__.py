@@ -24,6 +24,7 @@ __all__ = [
     "are_we_root",
     "chcon_command_exists",
     "check_docker_command_works",
+    "check_podman_command_works",
     "check_port",
     "command_exists",
     "convert_kv_to_dict",
@@ -236,10 +237,30 @@ def check_docker_command_works() -> bool:
         CommandDoesNotExistException: the docker binary is not installed.
         ConuException: ``docker version`` failed (e.g. no engine is running).
     """
+    return _check_command_works("docker")
+
+
+def check_podman_command_works() -> bool:
+    """Check that ``podman version`` runs.
+
+    Returns:
+        True.
+
+    Raises:
+        CommandDoesNotExistException: the podman binary is not installed.
+        ConuException: ``podman version`` failed.
+    """
+    return _check_command_works("podman")
+
+
+def _check_command_works(binary: str) -> bool:
+    if shutil.which(binary) is None:
+        msg = f"{binary!r} is not installed"
+        raise CommandDoesNotExistException(msg)
     try:
-        run_cmd(["docker", "version"], log_output=False)
+        run_cmd([binary, "version"], log_output=False)
     except subprocess.CalledProcessError as exc:
-        msg = f"'docker version' failed with exit code {exc.returncode}: {exc.output}"
+        msg = f"'{binary} version' failed with exit code {exc.returncode}: {exc.output}"
         raise ConuException(msg) from exc
     return True
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from conu.labels import SESSION_ID, SESSION_LABEL, tmp_prefix
+from conu.backend.docker.engine import DockerEngine
+from conu.labels import SESSION_ID, SESSION_LABEL, sessions_of, tmp_prefix
 from conu.probes import wait_for
 
 CHILD_TIMEOUT = 240
@@ -30,16 +31,13 @@ def child_session(engine: Any) -> Iterator[str]:
     """A session id for a child; whatever carries it (or its xdist variants) is removed."""
     session = f"{SESSION_ID}-child-{time.monotonic_ns()}"
     yield session
-    from conu.backend.docker import sweep
-
     for found in _sessions_like(engine, session):
-        sweep.sweep(engine, found)
+        DockerEngine.default().remove_session(found)
 
 
 def _sessions_like(engine: Any, prefix: str) -> set[str]:
-    from conu.backend.docker import sweep
-
-    return {s for s in sweep.list_sessions(engine) if s.startswith(prefix)}
+    listed = sessions_of(DockerEngine.default().list_session_labels())
+    return {s for s in listed if s.startswith(prefix)}
 
 
 def _containers(engine: Any, prefix: str) -> list[dict[str, Any]]:

@@ -48,7 +48,7 @@ def test_build_returns_named_image(meta_image: Any) -> None:
     assert meta_image.get_id().startswith("sha256:")
     assert meta_image.is_present()
     assert meta_image.inspect()["RepoTags"] == [f"conu-test/meta:{TAG}"]
-    assert repr(meta_image) == f"DockerImage(repository='conu-test/meta', tag='{TAG}')"
+    assert repr(meta_image) == f"DockerImage(repository=conu-test/meta, tag={TAG})"  # conu 1.0
 
 
 def test_metadata(meta_image: Any) -> None:

@@ -122,13 +122,13 @@ def test_references_are_checked_before_the_engine(
     def no_engine() -> Any:
         raise AssertionError("the engine was asked")
 
-    monkeypatch.setattr(image_module, "get_client", no_engine)
+    monkeypatch.setattr(image_module.DockerEngine, "inspect_image", no_engine)
+    monkeypatch.setattr(image_module.DockerEngine, "pull_image", no_engine)
     with pytest.raises(InvalidReference):
         image_module.DockerImage(reference)
 
 
 def test_image_needs_a_name_or_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(image_module, "get_client", lambda: None)
     with pytest.raises(InvalidArgument):
         image_module.DockerImage(None)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from conu.backend.docker._run_options import PROTOCOLS, port_number
 from conu.exceptions import InvalidArgument
+from conu.utils.run_options import PROTOCOLS, port_number
 
 if TYPE_CHECKING:
     from conu.backend.docker.container_parameters import DockerContainerParameters

@@ -27,7 +27,7 @@ Differences from conu 1.0, all of them fixes:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeAlias, cast
+from typing import Any, cast
 
 import attrs
 
@@ -38,12 +38,9 @@ from conu.backend.docker._api_kwargs import (
     port_api_args,
     split_volumes,
 )
-from conu.backend.docker._run_options import parse_options
+from conu.utils.run_options import PortBinding, parse_options
 
 __all__ = ["DockerContainerParameters", "PortBinding", "parse_run_options", "to_api_kwargs"]
-
-PortBinding: TypeAlias = int | tuple[str, int | None] | None
-"""Host side of one published port, in docker-py's ``port_bindings`` format."""
 
 
 @attrs.define(eq=True, init=False)

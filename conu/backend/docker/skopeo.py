@@ -103,12 +103,11 @@ def _insecure(registry: str) -> bool:
     loopback registries, and those of the engine's ``insecure-registries``."""
     import ipaddress
 
-    from conu.backend.docker.client import get_client, translate_errors
+    from conu.backend.docker.engine import DockerEngine
 
     if registry.startswith(_LOOPBACK):
         return True
-    with translate_errors("read the engine's registry settings"):
-        config = get_client().info().get("RegistryConfig") or {}
+    config = DockerEngine.default().registry_config()
     index = (config.get("IndexConfigs") or {}).get(registry)
     if index is not None:
         return not index.get("Secure", True)
@@ -181,11 +180,13 @@ class SkopeoMixin:
     def transport(self) -> SkopeoTransport:
         """Where skopeo finds this image: the engine when it holds the image, else a registry.
 
-        Set explicitly by :meth:`using_transport`.
+        Decided once: an image pulled (or found) at construction is the engine's; one made
+        with ``NEVER`` is the engine's if it holds the image on first use. Removing the
+        image later does not move it to a registry. Set explicitly by :meth:`using_transport`.
         """
         if self._transport is None:
             present = self.is_present()
-            return SkopeoTransport.DOCKER_DAEMON if present else SkopeoTransport.DOCKER
+            self._transport = SkopeoTransport.DOCKER_DAEMON if present else SkopeoTransport.DOCKER
         return self._transport
 
     def using_transport(

@@ -1,6 +1,8 @@
-"""The ``docker run`` option parser and value parsers behind ``parse_run_options``.
+"""The ``docker run`` option parser (podman's ``run`` takes the same options) and its value
+parsers, shared by every backend that reads run options.
 
-Private: :mod:`conu.backend.docker.container_parameters` is the public interface. The parser
+:mod:`conu.backend.docker.container_parameters` builds on it for the Docker API; the generic
+``run_via_binary`` of engines without a command-line client reads the options with it. The parser
 raises :class:`~conu.exceptions.InvalidArgument` naming the option instead of exiting, and the
 value parsers here check ports, durations, integers and labels.
 """
@@ -13,14 +15,14 @@ import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn, TypeAlias
 
 from conu.exceptions import InvalidArgument
 
-if TYPE_CHECKING:
-    from conu.backend.docker.container_parameters import PortBinding
+__all__ = ["PROTOCOLS", "PortBinding", "parse_options", "port_number"]
 
-__all__ = ["PROTOCOLS", "parse_options", "port_number"]
+PortBinding: TypeAlias = int | tuple[str, int | None] | None
+"""Host side of one published port, in docker-py's ``port_bindings`` format."""
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 """Port protocols docker knows."""

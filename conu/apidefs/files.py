@@ -1,0 +1,145 @@
+"""Files of a container through an engine's archive primitives, for every backend.
+
+The engine resolves every component but the last inside the container's root; a final
+symlink is followed here, with the same rule (an absolute target restarts at the root, ``..``
+stops there), so nothing ever reads the host file of the same name. Archives coming back are
+extracted with :func:`conu.utils.archive.extract_tar_stream`, which trusts no member name,
+link or device.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import tarfile
+import tempfile
+from typing import TYPE_CHECKING
+
+from conu.apidefs.metadata import PathInfo, PathKind
+from conu.exceptions import ConuException, InvalidArgument, NotFound
+from conu.utils.archive import IterStream, extract_tar_stream, tar_path
+
+if TYPE_CHECKING:
+    from conu.apidefs.engine import Engine
+
+__all__ = ["absolute", "copy_from", "copy_to", "list_names", "read_bytes", "resolve"]
+
+_KIND_NAMES = {PathKind.FILE: "a regular file", PathKind.DIRECTORY: "a directory"}
+MAX_LINKS = 40
+"""Symlinks followed in a row before a path counts as a loop (Linux's limit)."""
+
+
+def absolute(path: str, argument: str = "path") -> str:
+    """Check that ``path`` is a non-empty str and return it absolute (``/`` prepended).
+
+    Raises:
+        InvalidArgument: it is not.
+    """
+    if not isinstance(path, str) or not path:
+        msg = f"{argument} must be a non-empty str, not {path!r}"
+        raise InvalidArgument(msg)
+    return path if path.startswith("/") else "/" + path
+
+
+def resolve(engine: Engine, cid: str, path: str) -> tuple[str, PathInfo] | None:
+    """Return ``(path with a final symlink resolved inside the root, what is there)``, or
+    None when nothing is there (missing, dangling, or a loop)."""
+    path = posixpath.normpath(absolute(path))
+    for _ in range(MAX_LINKS):
+        info = engine.stat_path(cid, path)
+        if info is None or info.kind is not PathKind.SYMLINK:
+            return None if info is None else (path, info)
+        target = info.link_target or ""
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+        path = "/" + path.lstrip("/")  # ".." above the root stays at the root
+    return None
+
+
+def _resolved(engine: Engine, cid: str, path: str, kind: PathKind, verb: str) -> str:
+    found = resolve(engine, cid, path)
+    if found is None or found[1].kind is not kind:
+        what = "does not exist" if found is None else f"is not {_KIND_NAMES[kind]}"
+        msg = f"cannot {verb} {path!r}: it {what}"
+        raise ConuException(msg)
+    return found[0]
+
+
+def read_bytes(engine: Engine, cid: str, path: str) -> bytes:
+    """Return the contents of regular file ``path`` (symlinks followed inside the root).
+
+    Raises:
+        ConuException: ``path`` does not exist or is not a regular file.
+    """
+    resolved = _resolved(engine, cid, path, PathKind.FILE, "read")
+    with tarfile.open(fileobj=IterStream(engine.get_archive(cid, resolved)), mode="r|") as tar:
+        for member in tar:
+            extracted = tar.extractfile(member) if member.isfile() else None
+            if extracted is not None:
+                return extracted.read()
+    msg = f"the engine returned no file for {path!r}"
+    raise ConuException(msg)
+
+
+def list_names(engine: Engine, cid: str, path: str) -> list[str]:
+    """Return the sorted names in directory ``path`` (symlinks followed inside the root).
+
+    Raises:
+        ConuException: ``path`` does not exist or is not a directory.
+    """
+    resolved = _resolved(engine, cid, path, PathKind.DIRECTORY, "list")
+    names = []
+    with tarfile.open(fileobj=IterStream(engine.get_archive(cid, resolved)), mode="r|") as tar:
+        for member in tar:
+            parts = member.name.strip("/").split("/")
+            if len(parts) == 2:
+                names.append(parts[1])
+    return sorted(names)
+
+
+def copy_from(engine: Engine, cid: str, src: str, dest: str) -> None:
+    """Copy ``src`` of the container to ``dest`` on the host, as ``docker cp`` does.
+
+    Into an existing directory ``dest`` the copy keeps ``src``'s base name; otherwise it is
+    named ``dest``, whose parent directory must exist. A final symlink is copied as a link.
+
+    Raises:
+        NotFound: ``src`` does not exist in the container.
+        ConuException: the parent of ``dest`` does not exist.
+    """
+    src = absolute(src, "src")
+    info = engine.stat_path(cid, src)
+    if info is None:
+        msg = f"cannot copy {src!r}: no such file or directory in container {cid[:12]!r}"
+        raise NotFound(msg)
+    target = os.path.join(dest, info.name) if os.path.isdir(dest) else dest
+    parent = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(parent):
+        msg = f"cannot copy {src!r} to {dest!r}: directory {parent!r} does not exist"
+        raise ConuException(msg)
+    stream = engine.get_archive(cid, src)
+    if info.kind is PathKind.DIRECTORY:
+        extract_tar_stream(stream, target, strip_components=1)
+        return
+    with tempfile.TemporaryDirectory(dir=parent, prefix=".conu-copy-") as tmp:
+        extract_tar_stream(stream, tmp)
+        os.replace(os.path.join(tmp, info.name), target)
+
+
+def copy_to(engine: Engine, cid: str, src: str, dest: str) -> None:
+    """Copy host file or directory ``src`` to ``dest`` in the container, as ``docker cp`` does.
+
+    Raises:
+        ConuException: ``src`` does not exist on the host.
+        NotFound: the directory ``dest`` (or its parent) does not exist in the container.
+    """
+    if not isinstance(src, str) or not os.path.lexists(src):
+        msg = f"cannot copy {src!r} to the container: no such file or directory on the host"
+        raise ConuException(msg)
+    dest = absolute(dest, "dest")
+    found = engine.stat_path(cid, dest, follow=True)
+    if found is not None and found.kind is PathKind.DIRECTORY:
+        directory, name = dest, os.path.basename(os.path.normpath(src))
+    else:
+        directory, name = os.path.dirname(dest.rstrip("/")) or "/", os.path.basename(dest)
+    with tar_path(src, arcname=name) as data:
+        engine.put_archive(cid, directory, data.read())

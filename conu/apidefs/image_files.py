@@ -1,0 +1,245 @@
+"""Files and commands of an image, without running the image's own command.
+
+A *helper container* is created from the image (never started for file checks), asked
+through the engine's archive primitives, and always force-removed, even when the check
+fails: asking for one path costs a create, a stat or an archive read, and a remove, whatever
+the size of the image. :meth:`ImageFilesMixin.run_command` runs a command in a fresh
+container of the image instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import stat
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from conu.apidefs import files
+from conu.apidefs.filesystem import ImageFilesystem, is_present_as
+from conu.apidefs.metadata import CommandResult, PathInfo
+from conu.apidefs.specs import RunSpec
+from conu.exceptions import (
+    CommandDoesNotExistException,
+    CommandFailed,
+    InvalidArgument,
+    UnsupportedOperation,
+)
+from conu.labels import session_labels
+from conu.utils.rpms import RPM_QUERY_FORMAT, check_signatures
+from conu.utils.validate import command_list, timeout_seconds
+
+if TYPE_CHECKING:
+    from conu.apidefs.engine import Engine
+
+__all__ = ["NEVER_RUN", "RUN_TIMEOUT", "ImageFilesMixin"]
+
+NEVER_RUN = ("/.conu-never-run",)
+"""Entrypoint of helper containers that are only created: the image needs no CMD."""
+RUN_TIMEOUT = 300
+"""Seconds a command run in a helper container (e.g. ``rpm -qa``) may take by default."""
+
+
+class ImageFilesMixin:
+    """File checks, mounts, commands and package checks of an image."""
+
+    filesystem_class: ClassVar[type[ImageFilesystem]] = ImageFilesystem
+    """The class :meth:`mount` returns."""
+    _RPM_STDERR_IS_LISTED: ClassVar[bool] = False
+    """Whether ``rpm -qa``'s stderr lines are checked as package lines too (Docker's)."""
+
+    if TYPE_CHECKING:
+
+        def _engine(self, operation: str) -> Engine: ...
+
+        def get_id(self) -> str: ...
+
+        def get_full_name(self) -> str: ...
+
+        def _unsupported(self, operation: str) -> UnsupportedOperation: ...
+
+        def _same(self, identifier: str) -> Any: ...
+
+    @contextlib.contextmanager
+    def helper_container(self, spec: RunSpec | None = None) -> Iterator[str]:
+        """Create a container of this image (never started unless the caller starts it),
+        labelled with the session; yield its id and always remove it afterwards.
+
+        Args:
+            spec: what to create; by default a container without network whose entrypoint
+                does not exist (the image needs no command).
+        """
+        engine = self._engine("helper_container")
+        spec = spec or RunSpec(
+            image=self.get_id(), entrypoint=NEVER_RUN, labels=session_labels(), network="none"
+        )
+        cid = engine.create_container(spec)
+        try:
+            yield cid
+        finally:
+            engine.remove_container(cid, force=True, volumes=True)
+
+    def _stat(self, path: str, *, follow: bool) -> PathInfo | None:
+        path = files.absolute(path)
+        with self.helper_container() as cid:
+            return self._engine("path_info").stat_path(cid, path, follow=follow)
+
+    def file_is_present(self, file_path: str) -> bool:
+        """Tell whether ``file_path`` is a regular file in the image, without running it.
+
+        Symlinks are followed inside the image, never on the host.
+
+        Raises:
+            WrongFileType: it exists but is not a regular file (an ``OSError`` too).
+        """
+        found = self._stat(file_path, follow=True)
+        mode = None if found is None else found.mode
+        return is_present_as(file_path, mode, stat.S_ISREG, errno.EISDIR, "a regular file")
+
+    def directory_is_present(self, directory_path: str) -> bool:
+        """Tell whether ``directory_path`` is a directory in the image, without running it.
+
+        Raises:
+            WrongFileType: it exists but is not a directory (an ``OSError`` too).
+        """
+        found = self._stat(directory_path, follow=True)
+        mode = None if found is None else found.mode
+        return is_present_as(directory_path, mode, stat.S_ISDIR, errno.ENOTDIR, "a directory")
+
+    def read_file(self, file_path: str) -> str:
+        """Return the text (UTF-8) of ``file_path`` in the image, without running it.
+
+        Raises:
+            ConuException: the file does not exist or is not a regular file.
+        """
+        with self.helper_container() as cid:
+            data = files.read_bytes(self._engine("read_file"), cid, file_path)
+        return data.decode("utf-8", errors="replace")
+
+    def path_info(self, path: str) -> PathInfo | None:
+        """Describe ``path`` in the image without running it, as ``lstat`` would (a final
+        symlink is described, not followed; links before it resolve inside the image).
+
+        Returns:
+            the :class:`~conu.apidefs.metadata.PathInfo`, or None when the path does not exist.
+        """
+        return self._stat(path, follow=False)
+
+    def list_directory(self, path: str) -> list[str]:
+        """Return the names in directory ``path`` of the image (links followed inside it).
+
+        Raises:
+            ConuException: the path does not exist or is not a directory.
+        """
+        with self.helper_container() as cid:
+            return files.list_names(self._engine("list_directory"), cid, path)
+
+    def mount(self, mount_point: str | None = None) -> ImageFilesystem:
+        """Return the image's filesystem; its files appear on the host inside a ``with``
+        block, exported from a container of it that is never started and streamed to disk."""
+        return self.filesystem_class(self, mount_point=mount_point)
+
+    def mount_image(self, mount_point: str | None = None) -> ImageFilesystem:
+        """Alias of :meth:`mount`."""
+        return self.mount(mount_point)
+
+    def get_selinux_context(self, file_path: str) -> bytes:
+        """Return the SELinux context of ``file_path`` (use :meth:`mount` and its method)."""
+        raise self._unsupported("get_selinux_context")
+
+    def run_command(
+        self,
+        command: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+        privileged: bool = False,
+        tty: bool = False,
+        cap_add: Sequence[str] = (),
+        binds: Sequence[str] = (),
+        timeout: float = RUN_TIMEOUT,
+        commit: bool = False,
+    ) -> CommandResult:
+        """Run ``command`` in a fresh container of the image and return its outcome.
+
+        The image's entrypoint is not used: ``command[0]`` is the executable. The container
+        has the engine's default network and is removed afterwards; with ``commit=True`` it
+        is first committed to a new image (labelled with the session) returned in
+        :attr:`CommandResult.image`.
+
+        Args:
+            command: the executable and its arguments.
+            env: environment added to the image's.
+            user: run as this user (``name``, ``uid`` or ``uid:gid``).
+            privileged: run privileged.
+            tty: allocate a TTY (stderr is then merged into stdout).
+            cap_add: Linux capabilities to add.
+            binds: bind mounts, ``host_path:container_path[:ro]``.
+            timeout: seconds the command may run.
+            commit: commit the container to a new image after the command.
+
+        Raises:
+            CommandDoesNotExistException: ``command[0]`` is not in the image.
+            ProbeTimeout: the command still ran after ``timeout`` seconds.
+        """
+        argv = command_list(command)
+        timeout = timeout_seconds(timeout, allow_none=False, positive=True) or RUN_TIMEOUT
+        spec = RunSpec(
+            image=self.get_id(),
+            entrypoint=argv[:1],
+            command=argv[1:],
+            env=env or {},
+            user=user,
+            privileged=privileged,
+            tty=tty,
+            cap_add=cap_add,
+            binds=binds,
+            labels=session_labels(),
+        )
+        engine = self._engine("run_command")
+        with self.helper_container(spec) as cid:
+            try:
+                engine.start_container(cid)
+            except CommandDoesNotExistException as exc:
+                msg = f"command {argv[0]!r} does not exist in image {self.get_full_name()!r}"
+                raise CommandDoesNotExistException(msg) from exc
+            code = engine.wait_container(cid, timeout)
+            stdout = b"".join(engine.container_logs(cid, stdout=True, stderr=False))
+            stderr = b"".join(engine.container_logs(cid, stdout=False, stderr=True))
+            image = None
+            if commit:
+                image = self._same(engine.commit_container(cid, labels=session_labels()))
+        return CommandResult(exit_code=code, stdout=stdout, stderr=stderr, image=image)
+
+    def has_pkgs_signed_with(self, allowed_keys: list[str], timeout: float = RUN_TIMEOUT) -> bool:
+        """Check that every RPM package in the image is signed with one of ``allowed_keys``.
+
+        Runs ``rpm -qa`` in a helper container of the image (needs ``rpm`` in the image) and
+        waits for it to exit before reading its output.
+
+        Args:
+            allowed_keys: key ids (hex, any case), e.g. ``["f55ad3fb5323552a"]``.
+            timeout: seconds ``rpm`` may take.
+
+        Returns:
+            True.
+
+        Raises:
+            InvalidArgument: ``allowed_keys`` is not a non-empty list.
+            CommandDoesNotExistException: the image has no ``rpm``.
+            CommandFailed: ``rpm`` failed.
+            PackageSignatureException: a package is unsigned or signed with another key.
+        """
+        self._engine("has_pkgs_signed_with")
+        if not isinstance(allowed_keys, list) or not allowed_keys:
+            msg = f"allowed_keys must be a non-empty list of key ids, not {allowed_keys!r}"
+            raise InvalidArgument(msg)
+        result = self.run_command(["rpm", "-qa", "--qf", RPM_QUERY_FORMAT], timeout=timeout)
+        code, output = result.exit_code, result.stdout + result.stderr
+        if code != 0:
+            reason = output.decode("utf-8", errors="replace")
+            msg = f"rpm -qa failed in image {self.get_full_name()!r} (exit code {code}): {reason}"
+            raise CommandFailed(msg, exit_code=code, output=output)
+        listed = output if self._RPM_STDERR_IS_LISTED else result.stdout
+        check_signatures(listed.decode("utf-8", errors="replace").splitlines(), allowed_keys)
+        return True
