@@ -22,11 +22,11 @@ demo: engine venv
 	$(VENV)/bin/conu validate --image conu-example/sample --config examples/sample.cst.yaml
 
 lint: venv
-	$(VENV)/bin/ruff check conu tests examples scripts bench backends
-	$(VENV)/bin/ruff format --check conu tests examples scripts bench backends
+	$(VENV)/bin/ruff check conu tests examples scripts bench
+	$(VENV)/bin/ruff format --check conu tests examples scripts bench
 
 typecheck: venv
-	$(VENV)/bin/mypy conu backends/podman/conu_podman
+	$(VENV)/bin/mypy conu tests/plugins/conu-fakebackend/conu_fakebackend
 
 unit: venv
 	$(PY) -m pytest -p no:cacheprovider -q tests/unit $(PYTEST_ARGS)
@@ -43,11 +43,21 @@ conformance-%: venv
 		--pyargs conu.conformance --conu-backend=$* $(PYTEST_ARGS); \
 		status=$$?; rm -rf "$$dir"; exit $$status
 
+# The conformance suite against the in-memory engine of tests/plugins/conu-fakebackend, a
+# third-party package installed (from a copy of its sources) into a folder of its own.
+conformance-fake: venv
+	@dir=$$(mktemp -d); cp -r tests/plugins/conu-fakebackend "$$dir/src" && \
+	$(abspath $(PY)) -m pip install -q --disable-pip-version-check --no-deps \
+		--no-build-isolation --target "$$dir/site" "$$dir/src" && \
+	cd "$$dir" && PYTHONPATH="$$dir/site" $(abspath $(PY)) -m pytest -p no:cacheprovider -q \
+		--pyargs conu.conformance --conu-backend=fake $(PYTEST_ARGS); \
+		status=$$?; rm -rf "$$dir"; exit $$status
+
 # Two pytest-xdist workers: each is a conu session of its own (see README, "Cleanup").
-# Then the conformance suite against both backends.
+# Then the conformance suite against both backends and the in-memory one.
 test: engine podman venv lint typecheck
 	$(PY) -m pytest -p no:cacheprovider -q -n $(WORKERS) tests examples --ignore=tests/faults $(PYTEST_ARGS)
-	$(MAKE) --no-print-directory conformance-docker conformance-podman
+	$(MAKE) --no-print-directory conformance-docker conformance-podman conformance-fake
 
 # The integration suite against a second engine that is reachable only over TCP with TLS, from
 # a network namespace of its own (scripts/remote-engine.sh), then the engine-fault tests that

@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
-# Create .venv (if needed) and install conu with its test tools, and the Podman backend.
+# Create .venv (if needed) and install conu with its test tools (docker and podman backends).
 # Quick when nothing changed: the install is redone only when packaging files are newer.
 set -euo pipefail
 VENV=${VENV:-.venv}
 STAMP="$VENV/.installed"
 PYTHON=${PYTHON:-python3}
 
-PODMAN=backends/podman
-if [ -f "$STAMP" ] && [ "$STAMP" -nt setup.cfg ] && [ "$STAMP" -nt pyproject.toml ] \
-    && [ "$STAMP" -nt "$PODMAN/setup.cfg" ]; then
+if [ -f "$STAMP" ] && [ "$STAMP" -nt setup.cfg ] && [ "$STAMP" -nt pyproject.toml ]; then
     exit 0
 fi
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -22,6 +20,7 @@ if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
 fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip "setuptools>=70.1" wheel
-# conu itself, and the Podman backend as the separate distribution it is (conu-podman).
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]' -e "$PODMAN"
+# conu-podman (the out-of-tree Podman backend of earlier versions) is now part of conu.
+"$VENV/bin/python" -m pip uninstall -q -y conu-podman >/dev/null 2>&1 || true
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
 touch "$STAMP"

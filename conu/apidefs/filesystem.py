@@ -131,7 +131,7 @@ class Filesystem:
         Its ``name`` is the host path of ``file_path`` as requested (under the mount point),
         even when a symlink led elsewhere inside the root.
         """
-        opened = open(self.p(file_path), mode)
+        opened = open(self.p(file_path), mode)  # noqa: SIM115  # the caller closes it
         raw: Any = getattr(getattr(opened, "buffer", opened), "raw", opened)
         raw.name = os.path.join(self.mount_point, file_path.lstrip("/"))
         return opened

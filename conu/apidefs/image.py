@@ -11,41 +11,28 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
-from conu.apidefs import running
 from conu.apidefs.image_archives import ImageArchivesMixin
 from conu.apidefs.image_files import ImageFilesMixin
+from conu.apidefs.image_running import ImageRunMixin
 from conu.apidefs.metadata import ImageMetadata, image_metadata
-from conu.apidefs.run_builder import RunBuilder
-from conu.apidefs.specs import BuildSpec, PullPolicy, RunSpec
+from conu.apidefs.s2i import S2Image
+from conu.apidefs.specs import BuildSpec, PullPolicy
 from conu.exceptions import (
     ConuException,
     ImageNotFound,
     InvalidArgument,
     UnsupportedOperation,
 )
-from conu.utils.reference import Reference
+from conu.utils.reference import Reference, reference_of
 
 if TYPE_CHECKING:
-    from conu.apidefs.container import Container
     from conu.apidefs.engine import Engine
     from conu.apidefs.specs import ImageInfo
 
 __all__ = ["Image", "S2Image", "reference_of"]
 
 
-def reference_of(repository: str, tag: str | None) -> Reference:
-    """Parse ``repository``; add ``tag`` unless it names a tag or a digest already.
-
-    Raises:
-        InvalidReference: the reference is malformed.
-    """
-    reference = Reference.parse(repository)
-    if reference.tag or reference.digest or not tag:
-        return reference
-    return reference.with_tag(tag)
-
-
-class Image(ImageFilesMixin, ImageArchivesMixin):
+class Image(ImageRunMixin, ImageFilesMixin, ImageArchivesMixin):
     """A container image of some backend.
 
     The generic class, without an engine, is a plain name holder: a container whose image
@@ -68,10 +55,6 @@ class Image(ImageFilesMixin, ImageArchivesMixin):
 
     backend_name: ClassVar[str] = "<abstract_backend>"
     engine_class: ClassVar[type[Engine] | None] = None
-    container_class: ClassVar[type[Container]]
-    """The class of containers of this image."""
-    run_builder_class: ClassVar[type[RunBuilder]] = RunBuilder
-    """The class ``run_via_binary`` builds command lines with."""
 
     def __init__(
         self,
@@ -301,84 +284,6 @@ class Image(ImageFilesMixin, ImageArchivesMixin):
         name, tag_ = (reference.name, reference.tag) if reference else (None, None)
         return cls(name, tag_, ident, PullPolicy.NEVER, engine=engine)
 
-    # -- running containers ---------------------------------------------------------------
-
-    @staticmethod
-    def get_volume_options(volumes: Any) -> list[str]:
-        """Turn volume specs (``"/t"``, ``(src, tgt)``, ``(src, tgt, mode)``) into ``-v`` args."""
-        from conu.utils.cidfile import volume_options
-
-        return volume_options(volumes)
-
-    def run_via_binary(
-        self,
-        run_command_instance: Any = None,
-        command: list[str] | None = None,
-        volumes: Any = None,
-        additional_opts: list[str] | None = None,
-        **kwargs: Any,
-    ) -> Container:
-        """Run a container in the background with the engine's command-line client (or, for
-        an engine without one, from the same options through the engine's API).
-
-        Raises:
-            ContainerFailed: the run failed (e.g. the command does not exist).
-        """
-        builder = running.make_builder(
-            self.run_builder_class, run_command_instance, command, additional_opts
-        )
-        return running.run_detached(self, builder, volumes)
-
-    def run_via_binary_in_foreground(
-        self,
-        run_command_instance: Any = None,
-        command: list[str] | None = None,
-        volumes: Any = None,
-        additional_opts: list[str] | None = None,
-        popen_params: dict[str, Any] | None = None,
-        container_name: str | None = None,
-    ) -> Container:
-        """Run a container with ``<client> run`` kept in the foreground as a Popen.
-
-        Pass ``additional_opts=["-i"]`` and ``popen_params={"stdin": subprocess.PIPE}`` to
-        write to its stdin with :meth:`~conu.apidefs.container.Container.write_to_stdin`.
-        """
-        builder = running.make_builder(
-            self.run_builder_class, run_command_instance, command, additional_opts
-        )
-        return running.run_foreground(self, builder, volumes, popen_params, container_name)
-
-    def _run_spec(self, container_params: Any) -> RunSpec:
-        """Return the :class:`RunSpec` for ``create_container``'s argument."""
-        if container_params is None:
-            from conu.labels import session_labels
-
-            return RunSpec(image=self.get_id(), labels=session_labels())
-        if isinstance(container_params, RunSpec):
-            return container_params
-        msg = f"container_params must be a RunSpec, not {type(container_params).__name__}"
-        raise TypeError(msg)
-
-    def create_container(self, container_params: Any = None) -> Container:
-        """Create (not start) a container of this image through the engine's API."""
-        spec = self._run_spec(container_params)
-        cid = self._engine("create_container").create_container(spec)
-        return self.container_class(self, cid, name=spec.name, engine=self.engine)
-
-    def run_via_api(self, container_params: Any = None) -> Container:
-        """Create a container through the API and start it in the background."""
-        container = self.create_container(container_params)
-        try:
-            container.start()
-        except ConuException:
-            container.delete(force=True)
-            raise
-        return container
-
-    def run_in_pod(self, namespace: str = "default") -> Any:
-        """Run the image in a Kubernetes pod (not part of this distribution)."""
-        raise self._unsupported("run_in_pod")
-
 
 def _check_arguments(
     repository: str | None, tag: str | None, identifier: str | None, pull_policy: Any
@@ -393,21 +298,3 @@ def _check_arguments(
         msg = "an image needs a repository or an identifier"
         raise InvalidArgument(msg)
     return reference_of(repository, tag) if repository is not None else None
-
-
-class S2Image:
-    """Mixin of images that are source-to-image builders."""
-
-    backend_name = "<abstract_backend>"
-
-    def extend(self, source: str, new_image_name: str, s2i_args: list[str] | None = None) -> Any:
-        """Build ``new_image_name`` from ``source`` with this builder image.
-
-        Raises:
-            ConuException: ``s2i build`` failed.
-        """
-        raise UnsupportedOperation(self.backend_name, f"{type(self).__name__}.extend")
-
-    def usage(self) -> str:
-        """Return the output of ``s2i usage`` for this image."""
-        raise UnsupportedOperation(self.backend_name, f"{type(self).__name__}.usage")

@@ -183,3 +183,15 @@ def _split_registry(name: str) -> tuple[str | None, str]:
     if slash and ("." in first or ":" in first or first == "localhost"):
         return first, rest
     return None, name
+
+
+def reference_of(repository: str, tag: str | None) -> Reference:
+    """Parse ``repository``; add ``tag`` unless it names a tag or a digest already.
+
+    Raises:
+        InvalidReference: the reference is malformed.
+    """
+    reference = Reference.parse(repository)
+    if reference.tag or reference.digest or not tag:
+        return reference
+    return reference.with_tag(tag)

@@ -226,6 +226,25 @@ def test_fs_copy_from_symlink(linked: tuple[Any, Path], tmp_path: Path) -> None:
         assert not os.path.lexists(out / "dangling")
 
 
+def test_fs_copy_from_symlink_into_directory_keeps_its_name(
+    linked: tuple[Any, Path], tmp_path: Path
+) -> None:
+    """conu 1.0 (and ``cp``): ``copy_from("/etc/system-release", dir)`` on a symlink gives
+    ``dir/system-release``; ``get_file().name`` is the path asked for, not the resolved one."""
+    c, _ = linked
+    out = tmp_path / "into"
+    out.mkdir()
+    with c.mount() as fs:
+        fs.copy_from("/etc/link", str(out))
+        assert sorted(os.listdir(out)) == ["link"]
+        assert (out / "link").read_text() == "inside\n"
+        with fs.get_file("/etc/link") as f:
+            assert f.name == os.path.join(fs.mount_point, "etc/link")
+            assert f.read() == "inside\n"
+        with fs.get_file("/etc/link", "rb") as f:
+            assert f.name.endswith("/etc/link") and f.read() == b"inside\n"
+
+
 def test_container_copy_from_symlink(linked: tuple[Any, Path], tmp_path: Path) -> None:
     c, host_dir = linked
     out = tmp_path / "out"

@@ -141,6 +141,23 @@ def test_copy_through_a_directory_and_archives(local_image: Any, tmp_path: Path)
         back.rmi(via_name=True)
 
 
+def test_transport_stays_the_engine_after_rmi(local_image: Any) -> None:
+    """conu 1.0's test_copy_save: an image of the engine removed with rmi() is restored by
+    ``oci.save_to(image)``, into the engine, not pushed to a registry."""
+    tagged = local_image.tag_image("conu-test/after-rmi", TAG)
+    image = DockerImage("conu-test/after-rmi", tag=TAG)  # present: found, not pulled
+    oci = image.copy("conu-test/after-rmi-oci", TAG, target_transport=SkopeoTransport.OCI)
+    try:
+        image.rmi(force=True, via_name=True)
+        assert not image.is_present()
+        assert image.transport is SkopeoTransport.DOCKER_DAEMON
+        oci.save_to(image)
+        assert image.is_present()
+        assert image.read_file("/pushed") == "pushed\n"
+    finally:
+        tagged.rmi(via_name=True)
+
+
 def test_skopeo_failure_is_a_conu_error(registry: str) -> None:
     missing = DockerImage(f"{registry}/conu/nothing-here", tag=TAG, pull_policy=NEVER)
     with pytest.raises(CommandFailed, match="nothing-here") as info:

@@ -1,22 +1,24 @@
 """The engine boundary: running the ``podman`` command line and translating its failures.
 
-Podman is daemonless, so the command line *is* the engine's interface: every call here is
-one ``podman`` process with a timeout, and nothing keeps running after the call (a REST
-service would be one more process to start, watch and leak). Every failure of podman is
-turned into a conu exception in :func:`failure`, and only there:
+Podman is daemonless, so its command line *is* the engine's interface: every call is one
+``podman`` process with a timeout, and nothing keeps running after the call. Every failure
+of podman is turned into a conu exception here, in :func:`failure`, and only here:
 
 * ``no such container`` → :class:`~conu.exceptions.ContainerNotFound`;
 * ``image not known`` / ``no such image`` / a registry's ``manifest unknown`` →
   :class:`~conu.exceptions.ImageNotFound`;
 * a container or image in the wrong state or in use → :class:`~conu.exceptions.Conflict`;
 * a path missing in a container (``podman cp``) → :class:`~conu.exceptions.NotFound`;
+* a command missing from the image (``podman start``) →
+  :class:`~conu.exceptions.CommandDoesNotExistException`;
 * anything else → the caller's class (:class:`~conu.exceptions.EngineError` by default,
-  :class:`~conu.exceptions.RegistryError` for pulls, :class:`~conu.exceptions.BuildFailed`
-  for builds…), with podman's own error lines as the message.
+  :class:`~conu.exceptions.RegistryError` for registries, :class:`~conu.exceptions.BuildFailed`
+  for builds), with podman's own error lines as the message.
 
 A missing ``podman`` binary raises :class:`~conu.exceptions.CommandDoesNotExistException`; a
-call that outlives its timeout is killed and raises :class:`~conu.exceptions.ProbeTimeout`
-saying what was waited for.
+call that outlives its timeout is killed and raises :class:`~conu.exceptions.ProbeTimeout`.
+Processes whose output is read while they run live in :mod:`conu.backend.podman.stream`,
+which translates their failures with :func:`failure` too.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "argv",
     "explain",
     "failure",
+    "last_line",
     "recognise",
     "run",
     "run_json",
@@ -59,7 +62,7 @@ BINARY = "podman"
 TIMEOUT = 120.0
 """Seconds one podman call may take unless the caller sets its own limit."""
 
-_KNOWN: tuple[tuple[re.Pattern[str], type[EngineError]], ...] = (
+_KNOWN: tuple[tuple[re.Pattern[str], type[ConuException]], ...] = (
     (
         re.compile(
             r"no such container|no container with (name or )?id|container \S+ does not exist"
@@ -73,51 +76,55 @@ _KNOWN: tuple[tuple[re.Pattern[str], type[EngineError]], ...] = (
         ImageNotFound,
     ),
     (
+        re.compile(r"executable file .*not found|attempted to invoke a command that was not found"),
+        CommandDoesNotExistException,
+    ),
+    (
         re.compile(
             r"container state improper|is in use|already in use|already exists"
             r"|more than one tag|can only \w+ running containers|is not running"
         ),
         Conflict,
     ),
-    (re.compile(r"could not be found on (the )?container"), NotFound),
+    (
+        re.compile(r"could not be found on (the )?container|destination must be a directory"),
+        NotFound,
+    ),
 )
 _ERROR_PREFIX = "Error: "
 _TAIL_LINES = 20
 
 
-def argv(args: Sequence[str], binary: Sequence[str] | None = None) -> list[str]:
+def argv(args: Sequence[str]) -> list[str]:
     """Return the full command line ``podman <args>``.
 
-    Args:
-        args: podman's arguments.
-        binary: the command that stands for podman (e.g. ``["sudo", "podman"]``); the
-            ``podman`` found on ``PATH`` by default.
-
     Raises:
-        CommandDoesNotExistException: podman (or ``binary[0]``) is not installed.
+        CommandDoesNotExistException: podman is not installed.
     """
-    first = binary[0] if binary else BINARY
-    path = shutil.which(first)
+    path = shutil.which(BINARY)
     if path is None:
-        msg = f"{first!r} is not installed: the podman backend needs the podman command line"
+        msg = f"{BINARY!r} is not installed: the podman engine needs the podman command line"
         raise CommandDoesNotExistException(msg)
-    return [path, *(binary or [])[1:], *args]
+    return [path, *args]
 
 
-def explain(output: bytes | str) -> str:
+def explain(output: bytes | str, *, tail: bool = False) -> str:
     """Return podman's own error lines of ``output`` (``Error: ...``, without the prefix).
 
-    Without such lines, the last non-empty lines of the output are returned, so a failing
-    build or registry call still says why.
+    Args:
+        output: what podman printed.
+        tail: return the last lines of the output whatever they say (a builder's log).
+
+    Without error lines, the last non-empty lines are returned, so a failure still says why.
     """
     text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     errors = [line[len(_ERROR_PREFIX) :] for line in lines if line.startswith(_ERROR_PREFIX)]
-    chosen = errors or lines[-_TAIL_LINES:]
+    chosen = lines[-_TAIL_LINES:] if tail or not errors else errors
     return "\n".join(chosen) or "(podman printed nothing)"
 
 
-def recognise(output: bytes | str) -> type[EngineError] | None:
+def recognise(output: bytes | str) -> type[ConuException] | None:
     """Return the conu exception class podman's error lines in ``output`` stand for, if any."""
     text = explain(output).lower()
     for pattern, cls in _KNOWN:
@@ -132,6 +139,7 @@ def failure(
     *,
     error: type[ConuException] = EngineError,
     classify: bool = True,
+    tail: bool = False,
 ) -> ConuException:
     """Build the conu exception for a podman call that failed.
 
@@ -141,54 +149,60 @@ def failure(
         error: the class for failures that are not recognised.
         classify: recognise missing containers and images, conflicts and missing paths;
             False gives ``error`` whatever podman said.
+        tail: put the last lines of ``output`` in the message, not only the error lines.
 
     Returns:
         The exception, for the caller to raise.
     """
     cls = (recognise(output) if classify else None) or error
-    return cls(f"cannot {what}: {explain(output)}")
+    return cls(f"cannot {what}: {explain(output, tail=tail)}")
 
 
 def timed_out(what: str, timeout: float | None) -> ProbeTimeout:
     """Build the :class:`ProbeTimeout` for a podman call that outlived ``timeout`` seconds."""
-    return ProbeTimeout(f"timed out after {timeout:g}s waiting for podman to {what}")
+    return ProbeTimeout(f"timed out after {timeout or 0:g}s waiting for podman to {what}")
 
 
 def run(
     args: Sequence[str],
     *,
     what: str,
-    timeout: float | None = TIMEOUT,
+    timeout: float = TIMEOUT,
     error: type[ConuException] = EngineError,
     merge_output: bool = False,
     check: bool = True,
-    binary: Sequence[str] | None = None,
     classify: bool = True,
+    stdin: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``podman <args>`` to completion and return the finished process.
 
     Args:
         args: podman's arguments.
         what: what is being done, for messages (``"inspect container 'abc'"``).
-        timeout: the most seconds the call may take; None only where the caller asked to
-            block without a limit.
+        timeout: the most seconds the call may take.
         error: the exception class for unrecognised failures (see :func:`failure`).
         merge_output: send stderr into stdout, keeping the order podman wrote them in.
         check: raise on a non-zero exit status; False leaves it to the caller.
-        binary: the command standing for podman, see :func:`argv`.
         classify: recognise podman's errors (see :func:`failure`); False raises ``error``.
+        stdin: bytes to feed podman's standard input (none by default).
 
     Raises:
         CommandDoesNotExistException: podman is not installed.
         ProbeTimeout: the call took longer than ``timeout`` (podman is killed).
         ConuException: (with ``check``) the translated failure, see :func:`failure`.
     """
-    command = argv(args, binary)
+    command = argv(args)
     logger.debug("running %s", " ".join(command))
     stderr = subprocess.STDOUT if merge_output else subprocess.PIPE
     try:
         done = subprocess.run(
-            command, stdout=subprocess.PIPE, stderr=stderr, timeout=timeout, check=False
+            command,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise timed_out(what, timeout) from exc
@@ -205,19 +219,44 @@ def run_json(
     args: Sequence[str],
     *,
     what: str,
-    timeout: float | None = TIMEOUT,
+    timeout: float = TIMEOUT,
     error: type[ConuException] = EngineError,
+    check: bool = True,
 ) -> Any:
     """Run ``podman <args>`` (which must print JSON) and return the decoded document.
+
+    Args:
+        args: podman's arguments.
+        what: what is being done, for messages.
+        timeout: the most seconds the call may take.
+        error: the exception class for unrecognised failures.
+        check: raise on a non-zero exit status; False decodes what podman printed anyway
+            (``inspect`` of several ids, some gone) and raises only if it is not JSON.
 
     Raises:
         EngineError: podman printed something that is not JSON.
         ConuException: the translated failure of the call, see :func:`run`.
     """
-    done = run(args, what=what, timeout=timeout, error=error)
+    done = run(args, what=what, timeout=timeout, error=error, check=check)
     text = done.stdout.decode("utf-8", "replace").strip()
     try:
         return json.loads(text) if text else None
     except json.JSONDecodeError as exc:
+        if done.returncode != 0:
+            raise failure(what, done.stderr, error=error) from exc
         msg = f"cannot {what}: podman printed no JSON ({text[:200]!r})"
         raise EngineError(msg) from exc
+
+
+def last_line(output: bytes) -> str:
+    """Return the last non-empty line of ``output`` (the id ``create``/``commit`` print).
+
+    Raises:
+        EngineError: podman printed nothing.
+    """
+    lines = [line.strip() for line in output.decode("utf-8", "replace").splitlines()]
+    found = [line for line in lines if line]
+    if not found:
+        msg = "podman printed nothing where an id was expected"
+        raise EngineError(msg)
+    return found[-1]

@@ -1,0 +1,114 @@
+"""Running containers of an image: ``run_via_binary*`` (the engine's command-line client,
+or the same options read and passed to the engine) and ``run_via_api``/``create_container``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from conu.apidefs import running
+from conu.apidefs.run_builder import RunBuilder
+from conu.apidefs.specs import RunSpec
+from conu.exceptions import ConuException, UnsupportedOperation
+
+if TYPE_CHECKING:
+    from conu.apidefs.container import Container
+    from conu.apidefs.engine import Engine
+    from conu.apidefs.image import Image
+
+__all__ = ["ImageRunMixin"]
+
+
+class ImageRunMixin:
+    """How containers of an image are run."""
+
+    container_class: ClassVar[type[Container]]
+    """The class of containers of this image."""
+    run_builder_class: ClassVar[type[RunBuilder]] = RunBuilder
+    """The class ``run_via_binary`` builds command lines with."""
+
+    if TYPE_CHECKING:
+        engine: Engine | None
+
+        def _engine(self, operation: str) -> Engine: ...
+
+        def get_id(self) -> str: ...
+
+        def _unsupported(self, operation: str) -> UnsupportedOperation: ...
+
+    @staticmethod
+    def get_volume_options(volumes: Any) -> list[str]:
+        """Turn volume specs (``"/t"``, ``(src, tgt)``, ``(src, tgt, mode)``) into ``-v`` args."""
+        from conu.utils.cidfile import volume_options
+
+        return volume_options(volumes)
+
+    def run_via_binary(
+        self,
+        run_command_instance: Any = None,
+        command: list[str] | None = None,
+        volumes: Any = None,
+        additional_opts: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Container:
+        """Run a container in the background with the engine's command-line client (or, for
+        an engine without one, from the same options through the engine's API).
+
+        Raises:
+            ContainerFailed: the run failed (e.g. the command does not exist).
+        """
+        builder = running.make_builder(
+            self.run_builder_class, run_command_instance, command, additional_opts
+        )
+        return running.run_detached(cast("Image", self), builder, volumes)
+
+    def run_via_binary_in_foreground(
+        self,
+        run_command_instance: Any = None,
+        command: list[str] | None = None,
+        volumes: Any = None,
+        additional_opts: list[str] | None = None,
+        popen_params: dict[str, Any] | None = None,
+        container_name: str | None = None,
+    ) -> Container:
+        """Run a container with ``<client> run`` kept in the foreground as a Popen.
+
+        Pass ``additional_opts=["-i"]`` and ``popen_params={"stdin": subprocess.PIPE}`` to
+        write to its stdin with :meth:`~conu.apidefs.container.Container.write_to_stdin`.
+        """
+        builder = running.make_builder(
+            self.run_builder_class, run_command_instance, command, additional_opts
+        )
+        return running.run_foreground(
+            cast("Image", self), builder, volumes, popen_params, container_name
+        )
+
+    def _run_spec(self, container_params: Any) -> RunSpec:
+        """Return the :class:`RunSpec` for ``create_container``'s argument."""
+        if container_params is None:
+            from conu.labels import session_labels
+
+            return RunSpec(image=self.get_id(), labels=session_labels())
+        if isinstance(container_params, RunSpec):
+            return container_params
+        msg = f"container_params must be a RunSpec, not {type(container_params).__name__}"
+        raise TypeError(msg)
+
+    def create_container(self, container_params: Any = None) -> Container:
+        """Create (not start) a container of this image through the engine's API."""
+        spec = self._run_spec(container_params)
+        cid = self._engine("create_container").create_container(spec)
+        return self.container_class(cast("Image", self), cid, name=spec.name, engine=self.engine)
+
+    def run_via_api(self, container_params: Any = None) -> Container:
+        """Create a container through the API and start it in the background."""
+        container = self.create_container(container_params)
+        try:
+            container.start()
+        except ConuException:
+            container.delete(force=True)
+            raise
+        return container
+
+    def run_in_pod(self, namespace: str = "default") -> Any:
+        """Run the image in a Kubernetes pod (not part of this distribution)."""
+        raise self._unsupported("run_in_pod")
