@@ -35,23 +35,19 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from conu.apidefs.engine_images import ImagePrimitives
 from conu.exceptions import UnsupportedOperation
 
 if TYPE_CHECKING:
-    import os
-
     from conu.apidefs.backend import Capability
     from conu.apidefs.metadata import PathInfo
     from conu.apidefs.specs import (
-        BuildSpec,
         ContainerInfo,
         ContainerState,
         ExecStream,
-        ImageInfo,
         RunSpec,
     )
     from conu.utils.net import Endpoint
-    from conu.utils.reference import Reference
 
 __all__ = ["RESOURCE_KINDS", "Engine"]
 
@@ -62,7 +58,7 @@ _defaults: dict[type[Engine], Engine] = {}
 _defaults_lock = threading.Lock()
 
 
-class Engine(abc.ABC):
+class Engine(ImagePrimitives):
     """One container engine, reached one way (a socket, a command line, memory...)."""
 
     name: ClassVar[str] = "<abstract_engine>"
@@ -259,69 +255,6 @@ class Engine(abc.ABC):
     def commit_container(self, container_id: str, *, labels: Mapping[str, str]) -> str:
         """Commit the container to a new, unnamed image with ``labels``; return its id."""
         raise self.unsupported("commit_container")
-
-    # -- images ---------------------------------------------------------------------------
-
-    @abc.abstractmethod
-    def inspect_image(self, reference: str) -> ImageInfo:
-        """Describe the image (by id or name). Raises ImageNotFound."""
-
-    @abc.abstractmethod
-    def list_images(self, labels: Mapping[str, str] | None = None) -> list[ImageInfo]:
-        """Return every image the engine holds; only those carrying ``labels`` if given."""
-
-    def pull_image(self, reference: Reference) -> None:
-        """Pull ``reference`` (by tag or digest).
-
-        Raises:
-            ImageNotFound: the registry has no such image.
-            RegistryError: the registry refused or cannot be reached.
-        """
-        raise self.unsupported("pull_image")
-
-    def push_image(self, reference: Reference) -> None:
-        """Push the image named ``reference``. Raises RegistryError."""
-        raise self.unsupported("push_image")
-
-    @abc.abstractmethod
-    def tag_image(self, image: str, target: Reference) -> None:
-        """Give image ``image`` (id or name) the name ``target``. Raises ImageNotFound."""
-
-    @abc.abstractmethod
-    def remove_image(self, reference: str, *, force: bool = False, prune: bool = True) -> None:
-        """Remove the image (an id: all its names; a name: that name).
-
-        Args:
-            reference: id or name.
-            force: even if containers use it or it has several names.
-            prune: also remove untagged parents nothing else uses.
-
-        Raises:
-            ImageNotFound: no such image.
-            Conflict: it is in use and ``force`` is False.
-        """
-
-    def build_image(self, spec: BuildSpec) -> str:
-        """Build an image; return its id.
-
-        Raises:
-            BuildFailed: the build failed (the message has the builder's last output).
-        """
-        raise self.unsupported("build_image")
-
-    def save_image(self, reference: str) -> Iterator[bytes]:
-        """Return image ``reference`` as a ``docker save`` archive stream. Raises ImageNotFound."""
-        raise self.unsupported("save_image")
-
-    def load_image(self, path: str | os.PathLike[str]) -> list[str]:
-        """Load the images of a ``docker save`` archive; return what it held: ``repo:tag``
-        names, or ``sha256:…`` ids of unnamed images."""
-        raise self.unsupported("load_image")
-
-    def image_history(self, reference: str) -> list[str]:
-        """Return the ids of the image's layers, newest first (``"<missing>"`` for layers
-        built elsewhere)."""
-        raise self.unsupported("image_history")
 
     # -- session resources ------------------------------------------------------------------
 
