@@ -30,6 +30,7 @@ from conu.apidefs.specs import (
     RunSpec,
 )
 from conu.backend.docker.engine import DockerEngine
+from conu.backend.docker.network import engine_host
 from conu.exceptions import (
     BuildFailed,
     CommandDoesNotExistException,
@@ -159,7 +160,8 @@ def test_address_without_container_ip() -> None:
     docker = DockerEngine()
     published = (PortBinding("0.0.0.0", 32768),)
     listed = ContainerInfo(id="x", ipv4_addresses=None, ports={"8080/tcp": published})
-    assert docker.container_address(listed, 8080) == Endpoint("127.0.0.1", 32768, proxied=True)
+    host = engine_host()  # the engine's host: 127.0.0.1 for a local socket
+    assert docker.container_address(listed, 8080) == Endpoint(host, 32768, proxied=True)
     bound = ContainerInfo(
         id="x", ipv4_addresses=(), ports={"80/tcp": (PortBinding("10.1.2.3", 81),)}
     )

@@ -80,9 +80,11 @@ def engine() -> Iterator[Any]:
     from conu.backend.podman.engine import PodmanEngine
 
     made = PodmanEngine()
+    before = set(session_ids(["ps", "--all"]))  # other modules of this session may run some
     yield made
-    left = session_ids(["ps", "--all"])
-    made.remove_session(SESSION_ID)
+    left = set(session_ids(["ps", "--all"])) - before
+    for cid in left:
+        made.remove_container(cid, force=True)
     assert not left, f"containers left behind: {left}"
 
 
@@ -94,11 +96,12 @@ def image(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     (context / "hello.txt").write_text("hello\n")
     (context / "Dockerfile").write_text(DOCKERFILE)
     spec = BuildSpec(path=str(context), tag=TAG, labels=session_labels())
+    before = set(session_ids(["images", "--all"]))  # other modules' images of this session
     ident = engine.build_image(spec)
     yield ident
     with contextlib.suppress(ImageNotFound):
         engine.remove_image(ident, force=True)
-    assert not session_ids(["images", "--all"])
+    assert not set(session_ids(["images", "--all"])) - before
 
 
 @pytest.fixture
