@@ -225,7 +225,9 @@ class Engine(ImagePrimitives):
         Args:
             container_id: the container.
             path: an absolute path.
-            follow: resolve a final symlink too (inside the root) and describe its target.
+            follow: resolve a final symlink too (inside the root) and describe its target;
+                conu asks this for presence checks, so an engine may answer it more cheaply
+                (Docker: with ``uid``/``gid`` None).
 
         Returns:
             the :class:`~conu.apidefs.metadata.PathInfo`; None when nothing is there (or,

@@ -9,20 +9,22 @@ link or device.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from conu.apidefs.metadata import PathInfo, PathKind
+from conu.apidefs.metadata import PathKind
 from conu.exceptions import ConuException, InvalidArgument, NotFound
 from conu.utils.archive import IterStream, extract_tar_stream, tar_path
 
 if TYPE_CHECKING:
     from conu.apidefs.engine import Engine
 
-__all__ = ["absolute", "copy_from", "copy_to", "list_names", "read_bytes", "resolve"]
+__all__ = ["absolute", "copy_from", "copy_to", "list_names", "read_bytes"]
 
 _KIND_NAMES = {PathKind.FILE: "a regular file", PathKind.DIRECTORY: "a directory"}
 MAX_LINKS = 40
@@ -41,27 +43,46 @@ def absolute(path: str, argument: str = "path") -> str:
     return path if path.startswith("/") else "/" + path
 
 
-def resolve(engine: Engine, cid: str, path: str) -> tuple[str, PathInfo] | None:
-    """Return ``(path with a final symlink resolved inside the root, what is there)``, or
-    None when nothing is there (missing, dangling, or a loop)."""
-    path = posixpath.normpath(absolute(path))
+@contextlib.contextmanager
+def _archive_of(
+    engine: Engine, cid: str, path: str, kind: PathKind, verb: str
+) -> Iterator[tuple[tarfile.TarFile, tarfile.TarInfo]]:
+    """Yield the open tar stream of ``path`` (a final symlink followed inside the root) and
+    its first member, which is of ``kind``; the stream is positioned after that member.
+
+    One archive read in the common case: the stream shows what the path is, and a link is
+    followed by reading the archive of its target instead.
+
+    Raises:
+        ConuException: ``path`` does not exist (or leads nowhere: a dangling link, a loop),
+            or is not of ``kind``.
+    """
+    current = posixpath.normpath(absolute(path))
     for _ in range(MAX_LINKS):
-        info = engine.stat_path(cid, path)
-        if info is None or info.kind is not PathKind.SYMLINK:
-            return None if info is None else (path, info)
-        target = info.link_target or ""
-        path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
-        path = "/" + path.lstrip("/")  # ".." above the root stays at the root
-    return None
+        try:
+            stream = IterStream(engine.get_archive(cid, current))
+        except NotFound:
+            break
+        with stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+            first = tar.next()
+            if first is not None and first.issym():
+                target = posixpath.join(posixpath.dirname(current), first.linkname)
+                current = "/" + posixpath.normpath(target).lstrip("/")  # ".." stays at "/"
+                continue
+            if first is None or _kind(first) is not kind:
+                what = "does not exist" if first is None else f"is not {_KIND_NAMES[kind]}"
+                msg = f"cannot {verb} {path!r}: it {what}"
+                raise ConuException(msg)
+            yield tar, first
+            return
+    msg = f"cannot {verb} {path!r}: it does not exist"
+    raise ConuException(msg)
 
 
-def _resolved(engine: Engine, cid: str, path: str, kind: PathKind, verb: str) -> str:
-    found = resolve(engine, cid, path)
-    if found is None or found[1].kind is not kind:
-        what = "does not exist" if found is None else f"is not {_KIND_NAMES[kind]}"
-        msg = f"cannot {verb} {path!r}: it {what}"
-        raise ConuException(msg)
-    return found[0]
+def _kind(member: tarfile.TarInfo) -> PathKind:
+    if member.isdir():
+        return PathKind.DIRECTORY
+    return PathKind.FILE if member.isreg() else PathKind.OTHER
 
 
 def read_bytes(engine: Engine, cid: str, path: str) -> bytes:
@@ -70,14 +91,10 @@ def read_bytes(engine: Engine, cid: str, path: str) -> bytes:
     Raises:
         ConuException: ``path`` does not exist or is not a regular file.
     """
-    resolved = _resolved(engine, cid, path, PathKind.FILE, "read")
-    with tarfile.open(fileobj=IterStream(engine.get_archive(cid, resolved)), mode="r|") as tar:
-        for member in tar:
-            extracted = tar.extractfile(member) if member.isfile() else None
-            if extracted is not None:
-                return extracted.read()
-    msg = f"the engine returned no file for {path!r}"
-    raise ConuException(msg)
+    with _archive_of(engine, cid, path, PathKind.FILE, "read") as (tar, member):
+        extracted = tar.extractfile(member)
+        assert extracted is not None
+        return extracted.read()
 
 
 def list_names(engine: Engine, cid: str, path: str) -> list[str]:
@@ -86,9 +103,8 @@ def list_names(engine: Engine, cid: str, path: str) -> list[str]:
     Raises:
         ConuException: ``path`` does not exist or is not a directory.
     """
-    resolved = _resolved(engine, cid, path, PathKind.DIRECTORY, "list")
     names = []
-    with tarfile.open(fileobj=IterStream(engine.get_archive(cid, resolved)), mode="r|") as tar:
+    with _archive_of(engine, cid, path, PathKind.DIRECTORY, "list") as (tar, _):
         for member in tar:
             parts = member.name.strip("/").split("/")
             if len(parts) == 2:

@@ -168,10 +168,11 @@ class PathInfo:
     mode: int
     """``st_mode``: type bits and permission bits (setuid, setgid, sticky included), so that
     :func:`stat.filemode` and :func:`stat.S_ISDIR` work on it."""
-    uid: int
-    """Owner's user id."""
-    gid: int
-    """Owner's group id."""
+    uid: int | None
+    """Owner's user id; None only in a followed stat (``stat_path(..., follow=True)``) of an
+    engine that cannot tell the owner cheaply (Docker's)."""
+    gid: int | None
+    """Owner's group id; None where ``uid`` is."""
     size: int
     """Size in bytes (0 for directories and links)."""
     link_target: str | None = None

@@ -142,9 +142,14 @@ def archive_probe(client: Any, container_id: str, path: str, *, head: bool) -> A
     response = (
         client.head(url, params=params) if head else client._get(url, params=params, stream=True)
     )
+    if head and response.status_code == 404:
+        # A HEAD carries no reason: nothing at the path, or no such container? Asking about
+        # the container costs a few milliseconds, a GET of the archive tens.
+        response.close()
+        client.inspect_container(container_id)
+        return None
     if head and response.status_code >= 400:
-        # A HEAD carries no reason: ask again with a GET, whose error has one (and whose
-        # success has the same stat header).
+        # Ask again with a GET, whose error has a reason (a loop, a path through a file).
         response.close()
         response = client._get(url, params=params, stream=True)
     try:

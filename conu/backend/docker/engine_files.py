@@ -13,10 +13,13 @@ from typing import Any
 
 from conu.apidefs.metadata import PathInfo, PathKind
 from conu.backend.docker.engine_boundary import DockerBoundary, archive_probe
-from conu.backend.docker.engine_mapping import path_info
+from conu.backend.docker.engine_mapping import path_info, stat_info
 from conu.exceptions import ContainerNotFound, InvalidArgument
 
 __all__ = ["FilePrimitives", "label_changes"]
+
+_GO_SYMLINK = 1 << 27
+"""Go's ``os.ModeSymlink`` bit in the engine's path stat."""
 
 
 def _absolute(path: str) -> str:
@@ -50,9 +53,11 @@ class FilePrimitives(DockerBoundary):
     def stat_path(self, container_id: str, path: str, *, follow: bool = False) -> PathInfo | None:
         """Describe absolute ``path`` in the container's filesystem (it need not run).
 
-        Without ``follow`` one GET, read to its first tar header, describes the path. With
-        ``follow`` and a symlink there, the engine resolves the link chain (a HEAD's
-        ``linkTarget``) and one more GET describes the target.
+        Without ``follow`` one GET, read to its first tar header, describes the path as
+        ``lstat`` would. With ``follow`` the engine's path stat (a HEAD, an order of
+        magnitude cheaper than a GET) answers, the engine resolving a symlink chain inside
+        the root (its ``linkTarget``); that stat has no owner, so ``uid`` and ``gid`` are
+        None.
 
         Args:
             container_id: the container.
@@ -68,16 +73,14 @@ class FilePrimitives(DockerBoundary):
             ContainerNotFound: no such container.
         """
         path = _absolute(path)
-        member = self._probe(container_id, path, head=False)
-        info = None if member is None else path_info(member)
-        if not follow or info is None or info.kind is not PathKind.SYMLINK:
-            return info
-        stat = self._probe(container_id, path, head=True)
-        target = (stat or {}).get("linkTarget") or ""
-        if not target:
-            return None
-        member = self._probe(container_id, target, head=False)
-        info = None if member is None else path_info(member)
+        if not follow:
+            member = self._probe(container_id, path, head=False)
+            return None if member is None else path_info(member)
+        found = self._probe(container_id, path, head=True)
+        if found is not None and int(found["mode"]) & _GO_SYMLINK:
+            target = found.get("linkTarget") or ""
+            found = self._probe(container_id, target, head=True) if target else None
+        info = None if found is None else stat_info(found)
         return None if info is None or info.kind is PathKind.SYMLINK else info
 
     def get_archive(self, container_id: str, path: str) -> Iterator[bytes]:

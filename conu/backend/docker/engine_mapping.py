@@ -170,6 +170,42 @@ def path_info(member: tarfile.TarInfo) -> PathInfo:
     )
 
 
+# Go's os.FileMode bits, as the engine's path stat reports them.
+_GO_DIR, _GO_SYMLINK, _GO_DEVICE = 1 << 31, 1 << 27, 1 << 26
+_GO_PIPE, _GO_SOCKET, _GO_CHAR = 1 << 25, 1 << 24, 1 << 21
+_GO_SPECIAL = ((1 << 23, stat.S_ISUID), (1 << 22, stat.S_ISGID), (1 << 20, stat.S_ISVTX))
+_GO_TYPES = (
+    (_GO_DIR, PathKind.DIRECTORY, stat.S_IFDIR),
+    (_GO_SYMLINK, PathKind.SYMLINK, stat.S_IFLNK),
+    (_GO_CHAR, PathKind.OTHER, stat.S_IFCHR),
+    (_GO_DEVICE, PathKind.OTHER, stat.S_IFBLK),
+    (_GO_PIPE, PathKind.OTHER, stat.S_IFIFO),
+    (_GO_SOCKET, PathKind.OTHER, stat.S_IFSOCK),
+)
+
+
+def stat_info(found: Mapping[str, Any]) -> PathInfo:
+    """Describe a path from the engine's path stat (a HEAD of the archive endpoint), which
+    carries no owner: ``uid`` and ``gid`` are None."""
+    go_mode = int(found["mode"])
+    kind, type_bits = PathKind.FILE, stat.S_IFREG
+    for bit, kind_, bits in _GO_TYPES:
+        if go_mode & bit:
+            kind, type_bits = kind_, bits
+            break
+    special = sum(bits for bit, bits in _GO_SPECIAL if go_mode & bit)
+    size = 0 if kind in (PathKind.DIRECTORY, PathKind.SYMLINK) else int(found.get("size") or 0)
+    return PathInfo(
+        name=str(found.get("name") or ""),
+        kind=kind,
+        mode=type_bits | special | (go_mode & 0o777),
+        uid=None,
+        gid=None,
+        size=size,
+        link_target=found.get("linkTarget") or None,
+    )
+
+
 def _port_key(port: str) -> tuple[str, int | tuple[int, str]]:
     number, _, protocol = str(port).partition("/")
     protocol = protocol or "tcp"
