@@ -170,7 +170,11 @@ class Backend:
         found = []
         for info in engine.list_containers():
             ident = info.image_id or info.image
-            image = self.ImageClass(None, None, ident, PullPolicy.NEVER, engine=engine)
+            image = (
+                self.ImageClass(None, None, ident, PullPolicy.NEVER, engine=engine)
+                if ident
+                else None
+            )
             container = self.ContainerClass(image, info.id, name=info.name, engine=engine)
             container_metadata(container.metadata, info, image)
             found.append(container)
