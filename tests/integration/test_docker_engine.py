@@ -167,8 +167,8 @@ def test_address_without_container_ip() -> None:
         id="x", ipv4_addresses=(), ports={"80/tcp": (PortBinding("10.1.2.3", 81),)}
     )
     assert docker.container_address(bound, 80) == Endpoint("10.1.2.3", 81, proxied=True)
-    host = ContainerInfo(id="x", network_mode="host")
-    assert docker.container_address(host, 22) == Endpoint("127.0.0.1", 22)
+    on_host = ContainerInfo(id="x", network_mode="host")
+    assert docker.container_address(on_host, 22) == Endpoint(host, 22)
     with pytest.raises(ConuException, match="port 9 of container"):
         docker.container_address(ContainerInfo(id="x", ports={"9/tcp": None}), 9)
 
