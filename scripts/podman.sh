@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure podman works, for the Podman backend's conformance run (backends/podman).
+# Make sure podman works, for the Podman backend (conu/backend/podman) and its conformance run.
 #
 #   1. podman must be installed (scripts/engine.sh installs it with the other test tools).
 #   2. If /etc/containers/containers.conf does not exist, write one that sets
