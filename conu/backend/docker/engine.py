@@ -21,6 +21,7 @@ from conu.apidefs.specs import ContainerInfo, ContainerState
 from conu.backend.docker.engine_containers import ContainerPrimitives
 from conu.backend.docker.engine_files import FilePrimitives
 from conu.backend.docker.engine_images import ImagePrimitives
+from conu.backend.docker.engine_mapping import state_of
 from conu.backend.docker.network import engine_host, engine_is_local
 from conu.exceptions import Conflict, ConuException, InvalidArgument, NotFound, RegistryError
 from conu.labels import SESSION_LABEL
@@ -48,7 +49,7 @@ class DockerEngine(ContainerPrimitives, FilePrimitives, ImagePrimitives, Engine)
 
     def container_state(self, raw: str | None) -> ContainerState:
         """Map Docker's ``State.Status`` (``"running"``, ``"exited"``...) onto a state."""
-        return ContainerState.parse(raw)
+        return state_of(raw)
 
     def container_address(self, info: ContainerInfo, port: int) -> Endpoint:
         """Return where the caller reaches ``port`` of the container ``info`` describes.

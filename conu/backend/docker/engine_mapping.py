@@ -58,6 +58,12 @@ def _bindings(raw: Iterable[Mapping[str, Any]] | None) -> tuple[PortBinding, ...
     return tuple(found)
 
 
+def state_of(raw: str | None) -> ContainerState:
+    """Map Docker's ``State.Status`` (``"running"``, ``"exited"``...) onto a portable state:
+    the portable names are Docker's."""
+    return ContainerState.parse(raw)
+
+
 def _network_mode(host_config: Mapping[str, Any] | None) -> str | None:
     """Docker's ``NetworkMode``, its ``"default"`` named for what it is (``"bridge"``)."""
     mode = (host_config or {}).get("NetworkMode") or None
@@ -81,7 +87,7 @@ def container_info(doc: Mapping[str, Any]) -> ContainerInfo:
         name=str(doc.get("Name") or "").lstrip("/") or None,
         image=config.get("Image"),
         image_id=doc.get("Image"),
-        state=ContainerState.parse(state.get("Status")),
+        state=state_of(state.get("Status")),
         exit_code=state.get("ExitCode"),
         pid=int(state.get("Pid") or 0),
         labels=config.get("Labels") or {},
@@ -124,7 +130,7 @@ def listed_container_info(entry: Mapping[str, Any]) -> ContainerInfo:
         name=str(names[0]).lstrip("/") if names else None,
         image=entry.get("Image"),
         image_id=entry.get("ImageID"),
-        state=ContainerState.parse(entry.get("State")),
+        state=state_of(entry.get("State")),
         exit_code=None,
         labels=entry.get("Labels") or {},
         ports=_listed_ports(entry.get("Ports") or ()),

@@ -31,6 +31,11 @@ STATES: Mapping[str, ContainerState] = {
 _DEFAULT_NETWORK = "podman"
 
 
+def state_of(raw: str | None) -> ContainerState:
+    """Map podman's state string (``configured``, ``stopped``...) to a portable state."""
+    return STATES.get(str(raw or "").lower(), ContainerState.UNKNOWN)
+
+
 def with_algorithm(identifier: str) -> str:
     """Return ``identifier`` with its ``sha256:`` prefix (podman prints bare hex ids)."""
     if identifier.startswith("sha256:") or identifier == "<missing>":
@@ -90,7 +95,7 @@ def container_info(data: Mapping[str, Any]) -> ContainerInfo:
     config = data.get("Config") or {}
     state = data.get("State") or {}
     settings = data.get("NetworkSettings") or {}
-    status = STATES.get(str(state.get("Status") or "").lower(), ContainerState.UNKNOWN)
+    status = state_of(state.get("Status"))
     live = status in (ContainerState.RUNNING, ContainerState.PAUSED)
     return ContainerInfo(
         id=str(data["Id"]),

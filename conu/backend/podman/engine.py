@@ -19,7 +19,7 @@ from conu.apidefs.backend import Capability
 from conu.apidefs.engine import Engine
 from conu.apidefs.specs import ContainerInfo, ContainerState, ExecStream, RunSpec
 from conu.backend.podman import cli, execs
-from conu.backend.podman.convert import STATES, container_info
+from conu.backend.podman.convert import container_info, state_of
 from conu.backend.podman.engine_files import FilesMixin
 from conu.backend.podman.engine_images import ImagesMixin
 from conu.backend.podman.run_args import create_args, label_filters
@@ -64,7 +64,7 @@ class PodmanEngine(FilesMixin, ImagesMixin, SessionsMixin, Engine):
 
     def container_state(self, raw: str | None) -> ContainerState:
         """Map podman's state string (``configured``, ``stopped``...) to a portable state."""
-        return STATES.get((raw or "").lower(), ContainerState.UNKNOWN)
+        return state_of(raw)
 
     def container_address(self, info: ContainerInfo, port: int) -> Endpoint:
         """Return where ``port`` of the container is reached from here.
