@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 WORKERS ?= 2
 
-.PHONY: all engine podman venv demo test test-remote lint typecheck unit integration bench clean
+.PHONY: all engine podman venv demo test test-remote test-k8s cluster lint typecheck unit integration bench clean
 
 all: test
 
@@ -56,7 +56,8 @@ conformance-fake: venv
 # Two pytest-xdist workers: each is a conu session of its own (see README, "Cleanup").
 # Then the conformance suite against both backends and the in-memory one.
 test: engine podman venv lint typecheck
-	$(PY) -m pytest -p no:cacheprovider -q -n $(WORKERS) tests examples --ignore=tests/faults $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -q -n $(WORKERS) tests examples --ignore=tests/faults \
+		--ignore=tests/k8s $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory conformance-docker conformance-podman conformance-fake
 
 # The integration suite against a second engine that is reachable only over TCP with TLS, from
@@ -72,6 +73,27 @@ test-remote: engine venv
 		CONU_REMOTE_FAULTS=1 $(PY) -m pytest -p no:cacheprovider -q tests/faults || status=$$?; \
 	fi; \
 	bash scripts/remote-engine.sh stop; exit $$status
+
+# The Kubernetes backend on a real single-node cluster (scripts/cluster.sh: built from Debian's
+# kubernetes source the first time, cached after). The conformance image is pushed to the
+# cluster's loopback registry; then the cluster's own tests and the conformance suite run
+# against it, and at the end no namespace (pod, deployment, service) of a conu session may be
+# left. A cluster this target started is stopped again; one that ran before is kept.
+K8S_IMAGE ?= 127.0.0.1:5001/conu-conformance/busybox:latest
+test-k8s: engine venv
+	@running=0; bash scripts/cluster.sh status >/dev/null 2>&1 && running=1; \
+	exports=$$(bash scripts/cluster.sh start) || exit 1; eval "$$exports"; status=0; \
+	$(PY) scripts/k8s.py push conu/conformance/images/busybox $(K8S_IMAGE) && \
+	CONU_K8S_TEST_IMAGE=$(K8S_IMAGE) $(PY) -m pytest -p no:cacheprovider -q -rs tests/k8s \
+		$(PYTEST_ARGS) && \
+	$(MAKE) --no-print-directory conformance-kubernetes \
+		PYTEST_ARGS="--conu-test-image=$(K8S_IMAGE) $(PYTEST_ARGS)" || status=$$?; \
+	$(PY) scripts/k8s.py leftovers 120 || status=1; \
+	[ $$running = 1 ] || bash scripts/cluster.sh stop; exit $$status
+
+# Start (or check) the cluster and print its `export KUBECONFIG=...` line.
+cluster:
+	@bash scripts/cluster.sh start
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

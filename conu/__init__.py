@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     )
     from conu.backend.docker.image import DockerImage, DockerImagePullPolicy, S2IDockerImage
     from conu.backend.docker.run_builder import DockerRunBuilder
+    from conu.backend.k8s.backend import K8sBackend, K8sCleanupPolicy
+    from conu.backend.k8s.container import K8sContainer
+    from conu.backend.k8s.image import K8sImage
     from conu.backend.podman.backend import PodmanBackend
     from conu.backend.podman.container import PodmanContainer
     from conu.backend.podman.image import PodmanImage, PodmanImagePullPolicy
@@ -49,6 +52,10 @@ __all__ = [
     "DockerImagePullPolicy",
     "DockerImageViaArchiveFS",
     "DockerRunBuilder",
+    "K8sBackend",
+    "K8sCleanupPolicy",
+    "K8sContainer",
+    "K8sImage",
     "PodmanBackend",
     "PodmanContainer",
     "PodmanImage",
@@ -82,6 +89,10 @@ _LAZY = {
     "DockerImagePullPolicy": "conu.backend.docker.image",
     "S2IDockerImage": "conu.backend.docker.image",
     "DockerRunBuilder": "conu.backend.docker.run_builder",
+    "K8sBackend": "conu.backend.k8s.backend",
+    "K8sCleanupPolicy": "conu.backend.k8s.backend",
+    "K8sContainer": "conu.backend.k8s.container",
+    "K8sImage": "conu.backend.k8s.image",
     "PodmanBackend": "conu.backend.podman.backend",
     "PodmanContainer": "conu.backend.podman.container",
     "PodmanImage": "conu.backend.podman.image",

@@ -50,6 +50,12 @@ class Capability(enum.Enum):
     PULL_PUSH = "pull_push"
     BUILD = "build"
     PID = "pid"
+    COMMIT = "commit"
+    """A container can be committed to an image (``run_command(commit=True)``)."""
+    LOG_STREAMS = "log_streams"
+    """Logs can be read per stream: stdout apart from stderr."""
+    SIGNALS = "signals"
+    """``kill()`` delivers any signal, at once."""
 
 
 def set_logging(

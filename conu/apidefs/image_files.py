@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from conu.apidefs import files
+from conu.apidefs.backend import Capability
 from conu.apidefs.filesystem import ImageFilesystem, is_present_as
 from conu.apidefs.metadata import CommandResult, PathInfo
 from conu.apidefs.specs import RunSpec
@@ -165,7 +166,8 @@ class ImageFilesMixin:
         The image's entrypoint is not used: ``command[0]`` is the executable. The container
         has the engine's default network and is removed afterwards; with ``commit=True`` it
         is first committed to a new image (labelled with the session) returned in
-        :attr:`CommandResult.image`.
+        :attr:`CommandResult.image`. On an engine without ``Capability.LOG_STREAMS``
+        (Kubernetes keeps one log per container), stderr is merged into stdout, as with a TTY.
 
         Args:
             command: the executable and its arguments.
@@ -204,8 +206,11 @@ class ImageFilesMixin:
                 msg = f"command {argv[0]!r} does not exist in image {self.get_full_name()!r}"
                 raise CommandDoesNotExistException(msg) from exc
             code = engine.wait_container(cid, timeout)
-            stdout = b"".join(engine.container_logs(cid, stdout=True, stderr=False))
-            stderr = b"".join(engine.container_logs(cid, stdout=False, stderr=True))
+            if Capability.LOG_STREAMS in engine.capabilities:
+                stdout = b"".join(engine.container_logs(cid, stdout=True, stderr=False))
+                stderr = b"".join(engine.container_logs(cid, stdout=False, stderr=True))
+            else:  # the engine keeps one log (Kubernetes): stderr is in stdout
+                stdout, stderr = b"".join(engine.container_logs(cid)), b""
             image = None
             if commit:
                 image = self._same(engine.commit_container(cid, labels=session_labels()))

@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-__all__ = ["CHUNK_SIZE", "IterStream", "as_stream"]
+__all__ = ["CHUNK_SIZE", "IterStream", "as_stream", "resume"]
 
 CHUNK_SIZE = 1024 * 1024
 """Bytes read at a time from a file object."""
@@ -71,3 +71,11 @@ def as_stream(source: bytes | IO[bytes] | Iterable[bytes]) -> IterStream:
         reader = functools.partial(source.read, CHUNK_SIZE)
         return IterStream(iter(reader, b""))
     return IterStream(source)
+
+
+def resume(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """Yield ``first`` (unless empty), then the rest of an iterator already started (whose
+    first chunk was read to see whether it fails at once)."""
+    if first:
+        yield first
+    yield from rest

@@ -9,8 +9,9 @@ from collections.abc import Iterator, Mapping
 from conu.apidefs.metadata import PathInfo
 from conu.backend.podman import cli, mounts
 from conu.backend.podman.convert import with_algorithm
-from conu.backend.podman.stream import resume, streamed
+from conu.backend.podman.stream import streamed
 from conu.exceptions import InvalidArgument, UnsupportedOperation
+from conu.utils.streams import resume
 
 __all__ = ["COPY_TIMEOUT", "EXPORT_TIMEOUT", "FilesMixin"]
 

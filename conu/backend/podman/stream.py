@@ -25,8 +25,9 @@ from typing import IO, Literal
 
 from conu.backend.podman import cli
 from conu.exceptions import ConuException, EngineError
+from conu.utils.streams import resume
 
-__all__ = ["STOP_GRACE", "Output", "PodmanStream", "resume", "run_watched", "streamed"]
+__all__ = ["STOP_GRACE", "Output", "PodmanStream", "run_watched", "streamed"]
 
 logger = logging.getLogger(__name__)
 
@@ -195,13 +196,6 @@ def streamed(
     except StopIteration:
         return iter(())
     return resume(first, chunks)
-
-
-def resume(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    """Yield ``first`` (unless empty), then the rest of an iterator already started."""
-    if first:
-        yield first
-    yield from rest
 
 
 def run_watched(

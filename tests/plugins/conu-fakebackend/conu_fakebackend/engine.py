@@ -87,6 +87,9 @@ class FakeEngine(ContainerOps, FileOps):
                 Capability.IMAGE_FILES,
                 Capability.BUILD,
                 Capability.PID,
+                Capability.COMMIT,
+                Capability.LOG_STREAMS,
+                Capability.SIGNALS,
             }
         )
 
