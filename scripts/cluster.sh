@@ -5,7 +5,8 @@
 #   scripts/cluster.sh start          bring it up (idempotent); prints one line on stdout:
 #                                     export KUBECONFIG=$CONU_K8S_STATE/kubeconfig
 #   scripts/cluster.sh stop           stop everything it started (idempotent)
-#   scripts/cluster.sh status         exit 0 when the API answers and node "localhost" is Ready
+#   scripts/cluster.sh status         exit 0 when the API answers, node "localhost" is Ready and
+#                                     its kubelet answers
 #   scripts/cluster.sh load IMAGE...  copy Docker images into the cluster's containerd, for
 #                                     pods with imagePullPolicy: Never
 #
@@ -165,8 +166,11 @@ kube_deb_version() {
         if [ "$(printf '%s' "$dirs" | grep -c .)" = 1 ]; then
             v=${dirs%/bin/.complete}; echo "${v##*/}"; return
         fi
-        ensure_deb_src
-        apt-get update -qq >/dev/null || true
+        if [ -f "$DEB_SRC_FILE" ]; then
+            apt-get update -qq >/dev/null || true   # our entry is there, its lists are not
+        else
+            ensure_deb_src   # adds it and updates
+        fi
         v=$(apt_src_version)
     fi
     [ -n "$v" ] || die "apt knows no 'kubernetes' source package (is a deb-src entry for $DEB_SUITE main there?)"
@@ -313,7 +317,19 @@ spawn() {
         done
         exec setsid "$@" >>"$log" 2>&1 </dev/null
     ) &
-    echo $! >"$RUN/$name.pid"
+    local pid=$! deadline=$((SECONDS + 10)) argv0
+    echo "$pid" >"$RUN/$name.pid"
+    # Until the subshell has exec'd, /proc/PID/cmdline still shows this script: wait for the
+    # program itself, so that no check takes the not-yet-exec'd child for a dead daemon.
+    while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do
+        argv0=
+        IFS= read -r -d '' argv0 <"/proc/$pid/cmdline" 2>/dev/null || true
+        [ "${argv0##*/}" != "${1##*/}" ] || return 0
+        sleep 0.05
+    done
+    say "$name did not start (pid $pid); last lines of $log:"
+    tail -n 20 "$log" >&2 || true
+    exit 1
 }
 
 stop_component() {   # NAME
@@ -729,7 +745,7 @@ cmd_stop() {
 }
 
 cmd_status() {
-    if api_ok && node_ready; then
+    if api_ok && node_ready && healthz http://127.0.0.1:10248/healthz; then
         say "up: the API answers on $API_URL and node localhost is Ready (KUBECONFIG=$KUBECONFIG_FILE)"
         return 0
     fi
