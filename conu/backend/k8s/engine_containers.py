@@ -29,6 +29,7 @@ from conu.exceptions import (
     ContainerNotFound,
     InvalidArgument,
     ProbeTimeout,
+    UnsupportedOperation,
 )
 
 if TYPE_CHECKING:
@@ -186,9 +187,9 @@ class ContainersMixin:
         )
         return created
 
-    def _deadline(self, container_id: str) -> None:
-        """End the pod through its active deadline (SIGTERM, SIGKILL after its grace)."""
-        pod = self._get_pod(container_id)
+    def _deadline(self, container_id: str, pod: dict[str, Any]) -> None:
+        """End ``pod`` (just read) through its active deadline (SIGTERM, SIGKILL after its
+        grace period)."""
         if pods.state_of(pod) is not ContainerState.RUNNING:
             if pods.state_of(pod) is ContainerState.CREATED:
                 self.start_container(container_id)
@@ -218,7 +219,7 @@ class ContainersMixin:
         pod = self._get_pod(container_id)
         if pods.state_of(pod) is ContainerState.EXITED:
             return
-        self._deadline(container_id)
+        self._deadline(container_id, pod)
         self._wait_exited(container_id, pod, "stop")
 
     def _wait_exited(self, container_id: str, pod: dict[str, Any], verb: str) -> None:
@@ -241,11 +242,9 @@ class ContainersMixin:
         """
         number = _signal(signal)
         if number not in _TERMINATING:
-            from conu.exceptions import UnsupportedOperation
-
             raise UnsupportedOperation("kubernetes", f"kill_container(signal={signal!r})")
         pod = self._get_pod(container_id)
-        self._deadline(container_id)
+        self._deadline(container_id, pod)
         self._wait_exited(container_id, pod, "kill")
 
     def remove_container(

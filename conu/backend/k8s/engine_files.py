@@ -9,15 +9,12 @@ from __future__ import annotations
 import posixpath
 import stat as st
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from conu.apidefs.metadata import PathInfo, PathKind
 from conu.backend.k8s.engine_exec import _STDERR, _STDOUT, _Exec
 from conu.exceptions import ConuException, EngineError, InvalidArgument, NotFound
 from conu.utils.streams import resume
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["FilesMixin", "path_info"]
 
