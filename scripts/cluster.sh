@@ -18,11 +18,12 @@
 #      $CONU_K8S_CACHE/<debian source version>/bin (~4-10 min cold, nothing when cached).
 #   3. Generates a CA, the apiserver's certificate, service-account keys, static tokens and
 #      kubeconfigs once (kept in $CONU_K8S_STATE/pki).
-#   4. Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a containerd of
-#      its own (own config, root, state dir, socket and runc root: Docker's containerd is
-#      never touched) and kubelet, each in the background (logs in $CONU_K8S_LOGS/*.log, pid
-#      files in $CONU_K8S_RUN/), imports the locally made pause image, and waits, bounded,
-#      for the API, the node and the default service account.
+#   4. Starts a loopback image registry (127.0.0.1:5001: images pushed there run in pods
+#      under that name), etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a
+#      containerd of its own (own config, root, state dir, socket and runc root: Docker's
+#      containerd is never touched) and kubelet, each in the background (logs in
+#      $CONU_K8S_LOGS/*.log, pid files in $CONU_K8S_RUN/), imports the locally made pause
+#      image, and waits, bounded, for the API, the node and the default service account.
 #   When something of an earlier run is left (dead pid files, a pid now used by another
 #   program, sockets, containerd shims, container processes, mounts), it is cleaned first.
 #
@@ -44,6 +45,7 @@ KUBECONFIG_FILE=$STATE/kubeconfig
 SOCK=$RUN/containerd/containerd.sock
 RUNC_ROOT=$RUN/runc/k8s.io   # runc's --root for our shims: the option Root plus the namespace
 API_URL=https://127.0.0.1:6443
+REGISTRY=127.0.0.1:${CONU_K8S_REGISTRY_PORT:-5001}
 ETCD_CLIENT=http://127.0.0.1:23790
 ETCD_PEER=http://127.0.0.1:23800
 POD_SUBNET=10.244.0.0/24
@@ -64,9 +66,9 @@ WAIT_SA=${CONU_K8S_WAIT_SA:-90}
 WAIT_STOP=${CONU_K8S_WAIT_STOP:-20}
 
 # Start order; stop goes the other way round (kubelet first, etcd last).
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet)
+COMPONENTS=(docker-registry etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet)
 K8S_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
-RUNTIME_PACKAGES=(etcd-server containerd runc containernetworking-plugins busybox-static openssl
+RUNTIME_PACKAGES=(docker-registry etcd-server containerd runc containernetworking-plugins busybox-static openssl
     curl iptables iproute2 util-linux python3)
 BUILD_PACKAGES=(golang-go golang-github-modern-go-reflect2-dev rsync make dpkg-dev)
 
@@ -398,6 +400,7 @@ import json, sys
 sys.exit(0 if json.load(sys.stdin).get("secrets") else 1)'
 }
 healthz() { curl -fsSk --max-time 5 "$1" | grep -qx ok; }
+registry_ok() { curl -fsS --max-time 5 "http://$REGISTRY/v2/" >/dev/null; }
 
 # ---------------------------------------------------------------------------------------
 # Certificates, tokens, kubeconfigs, configuration files
@@ -603,6 +606,26 @@ stop_all() {
 # Starting the pieces
 # ---------------------------------------------------------------------------------------
 
+# The cluster's image registry (Docker pushes to a loopback registry over plain HTTP, and so
+# does the cluster's containerd pull): images pushed there run in pods as they are named.
+start_registry() {
+    mkdir -p "$STATE/registry"
+    cat >"$CONF/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $STATE/registry
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY
+EOF
+    spawn docker-registry /usr/bin/docker-registry serve "$CONF/registry.yml"
+    wait_for 30 "the registry to answer on http://$REGISTRY/v2/" docker-registry registry_ok
+}
+
 start_etcd() {
     spawn etcd /usr/bin/etcd --name conu-k8s --data-dir "$STATE/etcd" \
         --listen-client-urls "$ETCD_CLIENT" --advertise-client-urls "$ETCD_CLIENT" \
@@ -702,7 +725,8 @@ cmd_start() {
     make_pki
     write_configs
     setup_network
-    say "starting etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet (logs in $LOGS)"
+    say "starting the registry ($REGISTRY), etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet (logs in $LOGS)"
+    start_registry
     start_etcd
     start_apiserver
     start_controllers
@@ -730,7 +754,7 @@ cmd_start() {
         healthz https://127.0.0.1:10257/healthz
     wait_for "$WAIT_NODE" "node 'localhost' to be Ready" kubelet node_ready
     wait_for "$WAIT_SA" "service account default/default (with its token)" kube-controller-manager default_sa_ready
-    say "cluster is up in $((SECONDS - started))s: node localhost Ready, pods on $BRIDGE ($POD_SUBNET)"
+    say "cluster is up in $((SECONDS - started))s: node localhost Ready, pods on $BRIDGE ($POD_SUBNET), registry $REGISTRY"
     print_kubeconfig
 }
 
@@ -745,11 +769,11 @@ cmd_stop() {
 }
 
 cmd_status() {
-    if api_ok && node_ready && healthz http://127.0.0.1:10248/healthz; then
-        say "up: the API answers on $API_URL and node localhost is Ready (KUBECONFIG=$KUBECONFIG_FILE)"
+    if api_ok && node_ready && healthz http://127.0.0.1:10248/healthz && registry_ok; then
+        say "up: the API answers on $API_URL, node localhost is Ready, the registry answers on $REGISTRY (KUBECONFIG=$KUBECONFIG_FILE)"
         return 0
     fi
-    say "down: the API does not answer or node localhost is not Ready"
+    say "down: the API or the registry does not answer, or node localhost is not Ready"
     return 1
 }
 

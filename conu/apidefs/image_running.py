@@ -110,5 +110,20 @@ class ImageRunMixin:
         return container
 
     def run_in_pod(self, namespace: str = "default") -> Any:
-        """Run the image in a Kubernetes pod (not part of this distribution)."""
-        raise self._unsupported("run_in_pod")
+        """Run the image in a new pod of the Kubernetes cluster of ``$KUBECONFIG`` (conu
+        1.0's ``DockerImage.run_in_pod``); return its :class:`~conu.backend.k8s.pod.Pod`.
+
+        The cluster pulls the image by its full name, so a registry it reaches must serve
+        it; the container gets the ports of the image's metadata. The pod carries the session
+        labels, so the session's cleanup removes it.
+
+        Args:
+            namespace: the pod's namespace.
+
+        Raises:
+            EngineUnreachable: no cluster answers (or the ``kubernetes`` client is missing).
+            EngineError: the cluster refused the pod.
+        """
+        from conu.backend.k8s.pod import run_image_in_pod
+
+        return run_image_in_pod(self, namespace=namespace)

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from conu.apidefs.specs import ContainerState, RunSpec
+from conu.backend.k8s import pods as pods_
 from conu.backend.k8s.sessions import session_namespace
 from conu.exceptions import (
     Conflict,
@@ -87,6 +88,58 @@ def test_stop_keeps_the_pod_and_its_exit_code(
     assert (info.state, info.exit_code) == (ContainerState.EXITED, 5)
     with pytest.raises(Conflict):
         k8s_engine.exec_in_container(cid, ["true"])
+
+
+IGNORES_TERM = ["sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.1; done"]
+
+
+def test_kill_ends_a_pod_that_ignores_sigterm(
+    k8s_engine: Any, k8s_image: Any, pods: list[str]
+) -> None:
+    cid = _run(k8s_engine, k8s_image, pods, IGNORES_TERM)
+    k8s_engine.kill_container(cid)
+    info = k8s_engine.inspect_container(cid)
+    assert (info.state, info.exit_code) == (ContainerState.EXITED, 137)
+    assert pods_.is_stopped(info.raw)  # kept, deleted, until removed
+    with pytest.raises(Conflict):
+        k8s_engine.kill_container(cid)
+    k8s_engine.start_container(cid)  # created anew under its name
+    assert k8s_engine.inspect_container(cid).state is ContainerState.RUNNING
+    k8s_engine.stop_container(cid, timeout=1)  # SIGKILL 2 s (the kubelet's least) later
+    assert k8s_engine.inspect_container(cid).exit_code == 137
+    k8s_engine.remove_container(cid)
+    with pytest.raises(ContainerNotFound):
+        k8s_engine.inspect_container(cid)
+
+
+def test_the_sessions_cleanup_lets_stopped_pods_go(k8s_engine: Any, k8s_image: Any) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONU_", "PYTEST_"))}
+    script = STOPPED.format(image=k8s_image.get_full_name())
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    session = done.stdout.strip()
+    namespace = session_namespace(session)
+
+    def gone() -> bool:
+        query = {"fieldSelector": f"metadata.name={namespace}"}
+        path = "/api/v1/namespaces"
+        return not k8s_engine.api.request("GET", path, what="list", query=query)["items"]
+
+    wait_for(gone, timeout=120, what=f"namespace {namespace} (a stopped pod in it) to go")
+
+
+STOPPED = """
+from conu import K8sBackend, K8sImage
+from conu.apidefs.backend import CleanupPolicy
+from conu.labels import SESSION_ID
+with K8sBackend(cleanup=[CleanupPolicy.CONTAINERS, CleanupPolicy.VOLUMES]):
+    container = K8sImage("{image}").run_via_binary(command=["sleep", "300"])
+    container.stop()
+    assert container.inspect()["metadata"]["finalizers"]
+print(SESSION_ID)
+"""
 
 
 def test_signals_other_than_term_and_kill_are_refused(

@@ -129,10 +129,23 @@ def test_info_of_a_running_pod() -> None:
         ({"waiting": {"reason": "ContainerCreating"}}, {}, ContainerState.CREATED, 0),
         ({"terminated": {"exitCode": 3}}, {}, ContainerState.EXITED, 3),
         ({"running": {}}, {"deletionTimestamp": "x"}, ContainerState.REMOVING, 0),
+        # A pod conu stopped: deleted, kept by its finalizer, in its container's state.
+        (
+            {"running": {}},
+            {"deletionTimestamp": "x", "finalizers": [pods.STOP_FINALIZER]},
+            ContainerState.RUNNING,
+            0,
+        ),
+        (
+            {"terminated": {"exitCode": 143}},
+            {"deletionTimestamp": "x", "finalizers": ["other/one", pods.STOP_FINALIZER]},
+            ContainerState.EXITED,
+            143,
+        ),
     ],
 )
 def test_states(
-    state: dict[str, object] | None, extra: dict[str, str], expected: ContainerState, code: int
+    state: dict[str, object] | None, extra: dict[str, object], expected: ContainerState, code: int
 ) -> None:
     pod = _pod(state)
     pod["metadata"].update(extra)  # type: ignore[attr-defined]

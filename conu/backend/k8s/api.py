@@ -14,12 +14,11 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
-from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from conu.backend.k8s.errors import api_error, translate, unreachable
-from conu.exceptions import ConuException, EngineUnreachable, ProbeTimeout
+from conu.backend.k8s.api_streams import Query, StreamsMixin
+from conu.backend.k8s.errors import translate, unreachable
+from conu.exceptions import ConuException, EngineUnreachable
 
 __all__ = ["CONNECT_TIMEOUT", "READ_TIMEOUT", "KubeApi", "Query"]
 
@@ -30,10 +29,8 @@ READ_TIMEOUT = 60.0
 PROBE_TIMEOUT = 8.0
 """Seconds the first request (``/version``) may wait for an answer."""
 
-Query = Mapping[str, Any]
 
-
-class KubeApi:
+class KubeApi(StreamsMixin):
     """A connection to one cluster: kubeconfig (and context), or the in-cluster account.
 
     Args:
@@ -90,7 +87,13 @@ class KubeApi:
             raise EngineUnreachable(msg) from exc
 
     def _load(self) -> Any:
-        from kubernetes import client, config  # the SDK is imported on first use only
+        try:  # the SDK is imported on first use only
+            from kubernetes import client, config
+        except ImportError as exc:
+            msg = (
+                "the kubernetes backend needs the kubernetes client: pip install 'conu[kubernetes]'"
+            )
+            raise EngineUnreachable(msg) from exc
 
         configuration = client.Configuration()
         try:
@@ -184,110 +187,6 @@ class KubeApi:
             response.release_conn()
         return json.loads(data) if data else {}
 
-    def stream_chunks(self, response: Any, what: str, size: int = 65536) -> Iterator[bytes]:
-        """Yield the body of a streamed response as it arrives (one HTTP chunk at a time for
-        chunked answers: logs followed, watches), releasing it at the end or when closed."""
-        try:
-            chunked = bool(getattr(response, "chunked", False))
-            parts = (
-                response.read_chunked(size) if chunked else iter(lambda: response.read(size), b"")
-            )
-            while True:
-                try:
-                    chunk = next(parts, b"")
-                except Exception as exc:  # urllib3's read errors
-                    raise unreachable(self.describe(), what, exc) from exc
-                if not chunk:
-                    return
-                yield chunk
-        finally:
-            response.close()  # never hand a half-read connection back to the pool
-            response.release_conn()
-
-    def watch(
-        self,
-        path: str,
-        *,
-        what: str,
-        query: Query | None = None,
-        timeout: float,
-    ) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Yield ``("LISTED", item)`` for each current item of the collection at ``path``,
-        ``("SYNCED", {})`` once they are all listed, then ``(event type, object)`` for each
-        change (``ADDED``, ``MODIFIED``, ``DELETED``), for at most ``timeout`` seconds.
-
-        Raises:
-            ProbeTimeout: ``timeout`` passed (the caller stops iterating when satisfied).
-        """
-        deadline = time.monotonic() + timeout
-        listed = self.request("GET", path, what=what, query=query)
-        for item in listed.get("items", []):
-            yield "LISTED", item
-        yield "SYNCED", {}
-        version = listed.get("metadata", {}).get("resourceVersion")
-        while (left := deadline - time.monotonic()) > 0:
-            watch_query = {
-                **(query or {}),
-                "watch": "true",
-                "resourceVersion": version,
-                "timeoutSeconds": max(1, int(left + 0.999)),
-                "allowWatchBookmarks": "true",
-            }
-            response = self.request(
-                "GET", path, what=what, query=watch_query, stream=True, timeout=left + 10
-            )
-            for kind, item in _events(self.stream_chunks(response, what)):
-                if kind == "ERROR":
-                    raise api_error(what, item)
-                version = item.get("metadata", {}).get("resourceVersion", version)
-                if kind != "BOOKMARK":
-                    yield kind, item
-                if time.monotonic() > deadline:
-                    break
-        msg = f"timed out after {timeout:g} s waiting to {what}"
-        raise ProbeTimeout(msg)
-
-    def exec(
-        self,
-        path: str,
-        command: Sequence[str],
-        *,
-        what: str,
-        container: str,
-        stdin: bool = False,
-        tty: bool = False,
-    ) -> Any:
-        """Open an ``exec`` WebSocket to the pod at ``path``; return the client's
-        ``WSClient`` (binary channels).
-
-        Raises:
-            EngineUnreachable: the API server does not answer.
-            Conflict, EngineError: it refused (the container does not run...).
-        """
-        from kubernetes.stream.ws_client import WSClient, get_websocket_url
-
-        query: dict[str, Any] = {
-            "command": list(command),
-            "container": container,
-            "stdout": "true",
-            "stderr": "false" if tty else "true",
-            "stdin": "true" if stdin else "false",
-            "tty": "true" if tty else "false",
-        }
-        _, url, headers, *_ = self._serialize("GET", path + "/exec", None, None)
-        pairs = [(k, v) for k, values in query.items() for v in _as_list(values)]
-        from urllib.parse import urlencode
-
-        url = get_websocket_url(url + "?" + urlencode(pairs))
-        try:
-            return WSClient(self.client.configuration, url, headers, False, binary=True)
-        except Exception as exc:  # websocket's handshake errors carry the status
-            status = getattr(exc, "status_code", None)
-            if status:
-                body = getattr(exc, "resp_body", b"") or b""
-                raise translate(what, status, body) from exc
-            raise unreachable(self.describe(), what, exc) from exc
-
 
 def _default_kubeconfig() -> str | None:
     value = os.environ.get("KUBECONFIG")
@@ -303,19 +202,3 @@ def _query_value(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _events(chunks: Iterator[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Split a watch stream (one JSON event per line) into ``(type, object)`` pairs."""
-    pending = b""
-    for chunk in chunks:
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            if line.strip():
-                event = json.loads(line)
-                yield event.get("type", ""), event.get("object", {})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from conu.backend.k8s.pod import (
+from conu.backend.k8s.manifests import (
     Document,
     engine_or_default,
     image_container,

@@ -4,9 +4,10 @@ Kubernetes has no "created but not started" pod and no stop of a running one, so
 
 * ``create_container`` creates the pod, which the kubelet starts as soon as it can;
   ``start_container`` waits until its container runs (or fails to start);
-* ``stop_container`` and ``kill_container`` end the pod through its active deadline: the
-  kubelet sends SIGTERM, then SIGKILL after the pod's grace period (set at creation), and
-  the pod stays, with its exit code;
+* ``stop_container`` and ``kill_container`` delete the pod with a grace period, keeping it
+  with a finalizer (:data:`~conu.backend.k8s.pods.STOP_FINALIZER`): the kubelet sends
+  SIGTERM, then SIGKILL after the grace period, and the pod stays, with its exit code,
+  until ``remove_container`` (or the session's cleanup) lets it go;
 * ``start_container`` of an exited pod creates it anew from its own spec, under the same
   name (the container's filesystem starts afresh, unlike Docker's).
 
@@ -15,25 +16,23 @@ Every wait is a watch of the pod, bounded, with a message that says what it wait
 
 from __future__ import annotations
 
+import contextlib
 import signal as signals
-import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from conu.apidefs.specs import ContainerInfo, ContainerState, RunSpec
+from conu.apidefs.specs import ContainerState, RunSpec
 from conu.backend.k8s import pods
+from conu.backend.k8s.pod_access import MERGE_PATCH, PodAccessMixin
 from conu.exceptions import (
     CommandDoesNotExistException,
     Conflict,
     ContainerFailed,
     ContainerNotFound,
     InvalidArgument,
-    ProbeTimeout,
+    NotFound,
     UnsupportedOperation,
 )
-
-if TYPE_CHECKING:
-    from conu.backend.k8s.api import KubeApi
 
 __all__ = ["START_TIMEOUT", "ContainersMixin"]
 
@@ -41,6 +40,8 @@ START_TIMEOUT = 120.0
 """Seconds a pod may take to be scheduled, get its image and start."""
 GONE_TIMEOUT = 60.0
 """Seconds a deleted pod may take to disappear."""
+STOP_MARGIN = 30.0
+"""Seconds a stopped pod may take to be reported exited after its SIGKILL."""
 _TERMINATING = {None, signals.SIGKILL, signals.SIGTERM}
 
 
@@ -56,72 +57,11 @@ def _signal(value: str | int | None) -> int | None:
         raise InvalidArgument(msg) from None
 
 
-class ContainersMixin:
+class ContainersMixin(PodAccessMixin):
     """Pods as containers."""
 
-    api: KubeApi
     image_reference: Callable[[str], str]
-    image_env: Callable[[str], tuple[str, ...]]
     ensure_namespace: Callable[[], str]
-    namespace: str
-
-    def _pod_path(self, container_id: str) -> tuple[str, str, str]:
-        ns, name = pods.split_id(container_id, self.namespace)
-        return ns, name, f"/api/v1/namespaces/{ns}/pods/{name}"
-
-    def _get_pod(self, container_id: str) -> dict[str, Any]:
-        ns, name, path = self._pod_path(container_id)
-        what = f"inspect pod {ns}/{name}"
-        pod: dict[str, Any] = self.api.request("GET", path, what=what, not_found=ContainerNotFound)
-        return pod
-
-    def watch_pod(
-        self,
-        container_id: str,
-        until: Callable[[dict[str, Any] | None], bool],
-        *,
-        timeout: float,
-        what: str,
-    ) -> dict[str, Any] | None:
-        """Return the pod once ``until(pod)`` holds (``until(None)``: once it is gone).
-
-        Raises:
-            ProbeTimeout: it did not within ``timeout`` seconds (the message says ``what``).
-        """
-        ns, name, _ = self._pod_path(container_id)
-        query = {"fieldSelector": f"metadata.name={name}"}
-        listed = False
-        for kind, pod in self.api.watch(
-            f"/api/v1/namespaces/{ns}/pods", what=what, query=query, timeout=timeout
-        ):
-            if kind == "SYNCED":
-                if not listed and until(None):
-                    return None
-                continue
-            listed = listed or kind == "LISTED"
-            current = None if kind == "DELETED" else pod
-            if until(current):
-                return current
-        msg = f"timed out after {timeout:g} s waiting to {what}"
-        raise ProbeTimeout(msg)
-
-    def _await(
-        self,
-        container_id: str,
-        until: Callable[[dict[str, Any] | None], bool],
-        timeout: float,
-        what: str,
-    ) -> dict[str, Any] | None:
-        """``watch_pod``, but the pod is looked at once first (no watch when it is there)."""
-        try:
-            pod: dict[str, Any] | None = self._get_pod(container_id)
-        except ContainerNotFound:
-            pod = None
-        if until(pod):
-            return pod
-        return self.watch_pod(container_id, until, timeout=timeout, what=what)
-
-    # -- primitives -------------------------------------------------------------------------
 
     def create_container(self, spec: RunSpec) -> str:
         """Create the pod of ``spec`` in the session's namespace (or ``namespace`` of the
@@ -187,53 +127,55 @@ class ContainersMixin:
         )
         return created
 
-    def _deadline(self, container_id: str, pod: dict[str, Any]) -> None:
-        """End ``pod`` (just read) through its active deadline (SIGTERM, SIGKILL after its
-        grace period)."""
-        if pods.state_of(pod) is not ContainerState.RUNNING:
-            if pods.state_of(pod) is ContainerState.CREATED:
-                self.start_container(container_id)
-            else:
-                raise Conflict(f"cannot stop pod {container_id!r}: it does not run")
-        started = (pod.get("status") or {}).get("startTime")
-        age = 1
-        if started:
-            age = max(1, int(time.time() - _epoch(started)))
+    def _end(self, container_id: str, grace: int | None, verb: str) -> None:
+        """End the running pod: delete it, kept by :data:`pods.STOP_FINALIZER`, so that the
+        kubelet sends SIGTERM, then SIGKILL ``grace`` seconds later (at least 2: the
+        kubelet's minimum), and the pod stays with its exit code; wait until it exited."""
+        pod = self._get_pod(container_id)
+        state = pods.state_of(pod)
+        if state is ContainerState.EXITED:
+            return
+        if state is ContainerState.CREATED:
+            self.start_container(container_id)
+        elif state is not ContainerState.RUNNING:
+            raise Conflict(f"cannot {verb} pod {container_id!r}: it does not run")
         ns, name, path = self._pod_path(container_id)
+        what = f"{verb} pod {ns}/{name}"
+        keep = {"metadata": {"finalizers": [pods.STOP_FINALIZER]}}
         self.api.request(
             "PATCH",
             path,
-            what=f"stop pod {ns}/{name}",
-            body={"spec": {"activeDeadlineSeconds": age}},
-            content_type="application/strategic-merge-patch+json",
+            what=what,
+            body=keep,
             not_found=ContainerNotFound,
+            content_type=MERGE_PATCH,
         )
-
-    def stop_container(self, container_id: str, timeout: float | None = None) -> None:
-        """SIGTERM, then SIGKILL after the pod's grace period (``timeout`` cannot change it
-        on a running pod); wait until it exited.
-
-        Raises:
-            ContainerNotFound: no such pod.
-        """
-        pod = self._get_pod(container_id)
-        if pods.state_of(pod) is ContainerState.EXITED:
-            return
-        self._deadline(container_id, pod)
-        self._wait_exited(container_id, pod, "stop")
-
-    def _wait_exited(self, container_id: str, pod: dict[str, Any], verb: str) -> None:
-        grace = float(pod["spec"].get("terminationGracePeriodSeconds") or pods.GRACE_SECONDS)
+        if grace is None:
+            grace = int(pod["spec"].get("terminationGracePeriodSeconds") or pods.GRACE_SECONDS)
+        body = {"gracePeriodSeconds": grace, "preconditions": {"uid": pod["metadata"]["uid"]}}
+        self.api.request("DELETE", path, what=what, body=body, not_found=ContainerNotFound)
         self._await(
             container_id,
             lambda p: p is None or pods.state_of(p) is ContainerState.EXITED,
-            grace + 30,
-            f"{verb} pod {container_id}",
+            max(grace, 2) + STOP_MARGIN,
+            f"see pod {ns}/{name} exit ({verb})",
         )
 
+    def stop_container(self, container_id: str, timeout: float | None = None) -> None:
+        """SIGTERM, then SIGKILL ``timeout`` seconds later (the pod's grace period when
+        None; 2 s at least); wait until it exited. The pod stays, with its exit code.
+
+        Raises:
+            ContainerNotFound: no such pod.
+            ProbeTimeout: it had not exited :data:`STOP_MARGIN` seconds after the SIGKILL.
+        """
+        self._end(container_id, None if timeout is None else int(timeout), "stop")
+
     def kill_container(self, container_id: str, signal: str | int | None = None) -> None:
-        """End the pod: Kubernetes sends SIGTERM, then SIGKILL after its grace period;
-        it cannot deliver another signal.
+        """End the pod: SIGKILL (the default) is the kubelet's SIGTERM followed by SIGKILL
+        2 s later; SIGTERM is followed by SIGKILL after the pod's grace period (a process
+        that ignores it does not survive, unlike on Docker). Kubernetes cannot deliver
+        another signal. The pod stays, with its exit code.
 
         Raises:
             ContainerNotFound: no such pod.
@@ -244,8 +186,9 @@ class ContainersMixin:
         if number not in _TERMINATING:
             raise UnsupportedOperation("kubernetes", f"kill_container(signal={signal!r})")
         pod = self._get_pod(container_id)
-        self._deadline(container_id, pod)
-        self._wait_exited(container_id, pod, "kill")
+        if pods.state_of(pod) is ContainerState.EXITED:
+            raise Conflict(f"cannot kill pod {container_id!r}: it does not run")
+        self._end(container_id, None if number == signals.SIGTERM else 0, "kill")
 
     def remove_container(
         self, container_id: str, *, force: bool = False, volumes: bool = False
@@ -261,57 +204,17 @@ class ContainersMixin:
         if not force and pods.state_of(pod) is ContainerState.RUNNING:
             raise Conflict(f"cannot remove pod {ns}/{name}: it runs (use force)")
         uid = pod["metadata"].get("uid")
+        if pods.is_stopped(pod):
+            self.release(path, f"remove pod {ns}/{name}")
         body = {"gracePeriodSeconds": 0, "preconditions": {"uid": uid}}
-        self.api.request(
-            "DELETE", path, what=f"remove pod {ns}/{name}", body=body, not_found=ContainerNotFound
-        )
+        with contextlib.suppress(NotFound):  # gone meanwhile (a released pod goes at once)
+            self.api.request("DELETE", path, what=f"remove pod {ns}/{name}", body=body)
         self._await(
             container_id,
             lambda p: p is None or p["metadata"].get("uid") != uid,
             GONE_TIMEOUT,
             f"see pod {ns}/{name} gone",
         )
-
-    def wait_container(self, container_id: str, timeout: float | None = None) -> int:
-        """Wait until the pod's container exited; return its exit code.
-
-        Raises:
-            ContainerNotFound: no such pod (or it was deleted meanwhile).
-            ProbeTimeout: it still ran after ``timeout`` seconds.
-        """
-
-        def exited(pod: dict[str, Any] | None) -> bool:
-            if pod is None:
-                raise ContainerNotFound(f"pod {container_id!r} was deleted while waited for")
-            return pods.state_of(pod) is ContainerState.EXITED
-
-        limit = 365 * 86400.0 if timeout is None else float(timeout)
-        pod = self._await(container_id, exited, limit, f"see pod {container_id} exit")
-        assert pod is not None
-        code = pods.info_of(pod).exit_code
-        return 0 if code is None else code
-
-    def inspect_container(self, container_id: str) -> ContainerInfo:
-        """Describe the pod (``ns/name`` or a name in the session's namespace).
-
-        Raises:
-            ContainerNotFound: no such pod.
-        """
-        pod = self._get_pod(container_id)
-        return pods.info_of(pod, self.image_env(_image_of(pod)))
-
-    def list_containers(self, labels: Mapping[str, str] | None = None) -> list[ContainerInfo]:
-        """Return the pods of every namespace (those carrying ``labels`` if given)."""
-        query = {"labelSelector": pods.label_selector(labels)}
-        listed = self.api.request("GET", "/api/v1/pods", what="list pods", query=query)
-        found = [pods.info_of(pod) for pod in listed.get("items", [])]
-        wanted = dict(labels or {})
-        return [i for i in found if all(i.labels.get(k) == v for k, v in wanted.items())]
-
-
-def _image_of(pod: Mapping[str, Any]) -> str:
-    containers = pod.get("spec", {}).get("containers") or [{}]
-    return str(containers[0].get("image", ""))
 
 
 def _waiting_failure(pod: Mapping[str, Any]) -> str | None:
@@ -326,9 +229,3 @@ def _waiting_failure(pod: Mapping[str, Any]) -> str | None:
     ):
         return f"{waiting['reason']}: {waiting.get('message', '')}".strip()
     return None
-
-
-def _epoch(stamp: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()

@@ -22,6 +22,7 @@ __all__ = [
     "CONTAINER",
     "GRACE_SECONDS",
     "LABELS_ANNOTATION",
+    "STOP_FINALIZER",
     "container_status",
     "info_of",
     "label_selector",
@@ -37,6 +38,9 @@ GRACE_SECONDS = 10
 """Default ``terminationGracePeriodSeconds``: SIGTERM, then SIGKILL this much later."""
 LABELS_ANNOTATION = "conu.labels"
 """Annotation holding every conu label as JSON."""
+STOP_FINALIZER = "conu/stopped-container"
+"""Finalizer of a pod conu stopped: Kubernetes stops a pod only by deleting it, and this
+keeps the deleted pod, with its container's exit status, until conu removes it."""
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
@@ -205,8 +209,10 @@ def container_status(pod: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def state_of(pod: Mapping[str, Any]) -> ContainerState:
-    """Map a pod onto a portable state: its container's state, REMOVING once deleted."""
-    if pod.get("metadata", {}).get("deletionTimestamp"):
+    """Map a pod onto a portable state: its container's state, REMOVING once deleted (a pod
+    conu stopped, kept by :data:`STOP_FINALIZER`, has its container's state)."""
+    metadata = pod.get("metadata", {})
+    if metadata.get("deletionTimestamp") and not is_stopped(pod):
         return ContainerState.REMOVING
     state = container_status(pod).get("state") or {}
     if "running" in state:
@@ -216,6 +222,12 @@ def state_of(pod: Mapping[str, Any]) -> ContainerState:
     if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
         return ContainerState.EXITED
     return ContainerState.CREATED
+
+
+def is_stopped(pod: Mapping[str, Any]) -> bool:
+    """Tell whether conu stopped ``pod``: it is deleted and kept by :data:`STOP_FINALIZER`."""
+    metadata = pod.get("metadata", {})
+    return STOP_FINALIZER in (metadata.get("finalizers") or ())
 
 
 def start_failure(pod: Mapping[str, Any]) -> str | None:

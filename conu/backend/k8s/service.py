@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from conu.backend.k8s.pod import Document, engine_or_default, labelled, to_document
+from conu.backend.k8s.manifests import Document, engine_or_default, labelled, to_document
 from conu.exceptions import (
     Conflict,
     ConuException,

@@ -15,11 +15,11 @@ import contextlib
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from conu.apidefs.engine import RESOURCE_KINDS
-from conu.backend.k8s.pods import LABELS_ANNOTATION, pod_labels
+from conu.backend.k8s.pods import LABELS_ANNOTATION, is_stopped, pod_labels
 from conu.exceptions import Conflict, NotFound, ProbeTimeout
 from conu.labels import SESSION_ID, SESSION_LABEL, session_labels
 
@@ -67,6 +67,7 @@ class SessionsMixin:
 
     api: KubeApi
     _namespace: str | None
+    release: Callable[[str, str], None]
 
     def _namespace_state(self) -> tuple[threading.Lock, set[str]]:
         state = self.__dict__.get("_ns_state")
@@ -174,9 +175,13 @@ class SessionsMixin:
         ns = metadata.get("namespace")
         where = f"namespaces/{ns}/" if ns else ""
         path = f"{prefix}/{where}{plural}/{metadata['name']}"
-        body = {"propagationPolicy": "Background"}
+        body: dict[str, Any] = {"propagationPolicy": "Background"}
         if plural == "pods":
-            body["gracePeriodSeconds"] = 0  # type: ignore[assignment]
+            body["gracePeriodSeconds"] = 0
+            if is_stopped(item):
+                self.release(path, f"let stopped pod {ns}/{metadata['name']} go")
+        elif plural == "namespaces":
+            self._release_stopped(metadata["name"])
         try:
             self.api.request(
                 "DELETE", path, what=f"delete {plural[:-1]} {metadata['name']}", body=body
@@ -184,3 +189,12 @@ class SessionsMixin:
         except NotFound:
             return 0  # gone meanwhile (its namespace went first)
         return 1
+
+    def _release_stopped(self, namespace: str) -> None:
+        """Let go of the stopped pods of ``namespace``, which would keep it from going."""
+        path = f"/api/v1/namespaces/{namespace}/pods"
+        listed = self.api.request("GET", path, what=f"list pods of namespace {namespace}")
+        for pod in listed.get("items", []):
+            if is_stopped(pod):
+                name = pod["metadata"]["name"]
+                self.release(f"{path}/{name}", f"let stopped pod {namespace}/{name} go")
