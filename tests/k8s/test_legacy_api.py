@@ -25,6 +25,7 @@ from conu.backend.k8s.pods import LABELS_ANNOTATION
 from conu.backend.k8s.service import Service, service_port
 from conu.exceptions import ConuException, NotFound, ProbeTimeout
 from conu.labels import SESSION_ID, SESSION_LABEL
+from conu.probes import wait_for
 
 IMAGE = os.environ.get("CONU_K8S_TEST_IMAGE", "conu.local/busybox:k8s-test")
 """A busybox image with ``sh`` and ``httpd`` on its PATH."""
@@ -207,6 +208,32 @@ def test_run_image_in_pod(backend: Any, namespace: str) -> None:
         assert pod.namespace == namespace
     finally:
         pod.delete(grace_period=0)  # the image has no command: it never starts
+
+
+def test_docker_image_run_in_pod(namespace: str) -> None:
+    if IMAGE.startswith("conu.local/"):
+        pytest.skip("the image is in the cluster's containerd only, not in Docker")
+    from conu import DockerImage
+
+    repository, _, tag = IMAGE.rpartition(":")
+    pod = DockerImage(repository, tag=tag).run_in_pod(namespace)
+    try:
+        assert isinstance(pod, Pod) and pod.namespace == namespace
+        container = pod._document["spec"]["containers"][0]
+        assert container["image"] == IMAGE
+        assert container["ports"] == [{"containerPort": 8080, "protocol": "TCP"}]  # EXPOSE
+        assert pod._document["metadata"]["labels"][SESSION_LABEL] == SESSION_ID
+
+        # The image's CMD is sh, which reads no input and ends (and the pod, restartPolicy
+        # Always as in conu 1.0, starts it again).
+        def completed() -> bool:
+            statuses = pod._get().get("status", {}).get("containerStatuses") or [{}]
+            states = [statuses[0].get("state") or {}, statuses[0].get("lastState") or {}]
+            return any(s.get("terminated", {}).get("reason") == "Completed" for s in states)
+
+        wait_for(completed, timeout=60, what="the image's command to run and end")
+    finally:
+        pod.delete(grace_period=0)
 
 
 def _web_deployment(app: str) -> dict[str, Any]:
