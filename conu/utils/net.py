@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 
 import attrs
 
@@ -26,6 +27,9 @@ class Endpoint:
     """TCP port on that host."""
     proxied: bool = False
     """True when a proxy in front of the container (a published port) accepts first."""
+    check: Callable[[float], bool] | None = attrs.field(default=None, eq=False, repr=False)
+    """How to tell whether the container accepts (given a timeout) when connecting here
+    cannot tell (a relay that answers later than :data:`PROXY_GRACE`); None: connect."""
 
 
 def port_accepts(endpoint: Endpoint, timeout: float = 2) -> bool:
@@ -38,6 +42,8 @@ def port_accepts(endpoint: Endpoint, timeout: float = 2) -> bool:
     Returns:
         True when the connection was established (and, through a proxy, not closed at once).
     """
+    if endpoint.check is not None:
+        return endpoint.check(timeout)
     try:
         sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
     except OSError:

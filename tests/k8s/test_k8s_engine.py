@@ -65,6 +65,25 @@ def test_a_pod_of_the_httpd_image_answers_http(k8s_image: Any, pods: list[str]) 
     assert container.get_IPv4s()[0].startswith("10.244.")
 
 
+def test_ports_through_the_api_servers_port_forwarding(
+    k8s_engine: Any, k8s_image: Any, pods: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(k8s_engine, "port_access", "forward")  # as from another host
+    container = k8s_image.run_via_binary(command=HTTPD, additional_opts=["-p", "8080"])
+    pods.append(container.get_id())
+    endpoint = container.get_endpoint(8080)
+    assert endpoint.host == "127.0.0.1" and endpoint.proxied
+    container.wait_for_port(8080, timeout=60)
+    assert not container.is_port_open(8081)  # the relay accepts; the pod does not
+    container.execute(["sh", "-c", "head -c 3000000 /dev/urandom > /srv/www/big"])
+    response = container.http_request("/big", port=8080)
+    assert response.status_code == 200 and len(response.content) == 3000000
+    assert container.http_request("/index.html", port=8080).text == "hello from conu\n"
+    container.delete(force=True)
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", endpoint.port), 2):
+        pass  # the relay went with its pod
+
+
 def test_pods_live_in_the_sessions_labelled_namespace(
     k8s_engine: Any, k8s_image: Any, pods: list[str]
 ) -> None:

@@ -2,8 +2,9 @@
 
 Everything is made in a namespace of this module's own, deleted (and waited for) at the end.
 Without a cluster the cluster tests skip, and fail when ``CI`` is set. The image is
-``$CONU_K8S_TEST_IMAGE`` (a busybox with its applets installed); a ``conu.local/`` image is
-one loaded into the cluster's containerd, run with ``imagePullPolicy: Never``.
+``$CONU_K8S_TEST_IMAGE``, the conformance image in the cluster's registry (a busybox with its
+applets installed); a ``conu.local/`` image is one loaded into the cluster's containerd
+(``scripts/cluster.sh load``), run with ``imagePullPolicy: Never``.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from conu.exceptions import ConuException, NotFound, ProbeTimeout
 from conu.labels import SESSION_ID, SESSION_LABEL
 from conu.probes import wait_for
 
-IMAGE = os.environ.get("CONU_K8S_TEST_IMAGE", "conu.local/busybox:k8s-test")
-"""A busybox image with ``sh`` and ``httpd`` on its PATH."""
+IMAGE = os.environ.get("CONU_K8S_TEST_IMAGE", "127.0.0.1:5001/conu-conformance/busybox:latest")
+"""A busybox image with ``sh`` and ``httpd`` on its PATH (conftest's ``TEST_IMAGE``)."""
 PULL = os.environ.get("CONU_K8S_PULL_POLICY") or (
     "Never" if IMAGE.startswith("conu.local/") else "IfNotPresent"
 )
@@ -39,18 +40,11 @@ QUICK = {"terminationGracePeriodSeconds": 1}
 
 
 @pytest.fixture(scope="module")
-def backend() -> Any:
-    """A K8sBackend on the cluster; skips without one locally, fails in CI."""
+def backend(k8s_engine: Any) -> Any:
+    """A K8sBackend on the cluster (``k8s_engine`` skips without one locally, fails in CI)."""
     from conu import K8sBackend
 
-    b = K8sBackend()
-    try:
-        b.get_version()
-    except ConuException as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs a Kubernetes cluster (scripts/cluster.sh start): {exc}")
-        pytest.skip(f"no Kubernetes cluster: {exc}")
-    return b
+    return K8sBackend()
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +166,14 @@ kind: Pod
 metadata: {{name: ends-{secrets.token_hex(3)}, labels: {{app: ends}}}}
 spec:
   restartPolicy: Never
-  containers: [{{name: main, image: {IMAGE}, imagePullPolicy: {PULL}, command: [sh, -c, "exit 3"]}}]
+  containers:
+  - name: main
+    image: {IMAGE}
+    imagePullPolicy: {PULL}
+    command: [sh, -c, "sleep 1; exit 3"]
+    # Never ready (nothing listens on port 1): the pod ends before it is ready, however
+    # soon the kubelet reports it running.
+    readinessProbe: {{tcpSocket: {{port: 1}}, periodSeconds: 1}}
 """
     ends = Pod(namespace=namespace, from_template=template, engine=backend.k8s)
     missing = Pod(

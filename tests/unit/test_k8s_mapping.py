@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import stat
+from pathlib import Path
 
 import pytest
 
 from conu.apidefs.backend import CleanupPolicy
 from conu.apidefs.metadata import PathKind
 from conu.apidefs.specs import ContainerState, PortBinding, RunSpec
-from conu.backend.k8s import pods
+from conu.backend.k8s import forward, pods
 from conu.backend.k8s.backend import K8sCleanupPolicy, _k8s_policies
 from conu.backend.k8s.engine_exec import exit_status
 from conu.backend.k8s.engine_files import path_info
@@ -247,3 +248,50 @@ def test_cleanup_policies() -> None:
         _k8s_policies([K8sCleanupPolicy.NOTHING, K8sCleanupPolicy.PODS])
     with pytest.raises(TypeError):
         _k8s_policies(["pods"])
+
+
+ROUTES = """Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0
+conu-k8s0\t0000F40A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
+"""
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [("10.244.0.7", True), ("10.244.1.7", False), ("192.0.2.9", False), ("127.0.0.1", True)],
+)
+def test_routable_pod_addresses(tmp_path: Path, address: str, expected: bool) -> None:
+    table = tmp_path / "route"
+    table.write_text(ROUTES)
+    assert forward.routable(address, str(table)) is expected  # the default route is no route
+
+
+class _Frames:
+    """A WebSocket's frames, in order."""
+
+    def __init__(self, *frames: tuple[int, bytes]) -> None:
+        self.frames = list(frames)
+
+    def recv_data(self, control_frame: bool = False) -> tuple[int, bytes]:
+        return self.frames.pop(0)
+
+
+def test_portforward_frames() -> None:
+    from websocket import ABNF
+
+    binary = ABNF.OPCODE_BINARY
+    port = (8080).to_bytes(2, "little")
+    stream = forward._Stream(
+        _Frames(
+            (binary, b"\x00" + port),
+            (binary, b"\x01" + port),
+            (ABNF.OPCODE_PING, b""),
+            (binary, b"\x00HTTP/1.0 200"),
+            (binary, b"\x01no such port"),
+        )
+    )
+    assert stream.read() == b"" and not stream.greeted
+    assert stream.read() == b"" and stream.greeted
+    assert stream.read() == b""  # a ping
+    assert stream.read() == b"HTTP/1.0 200"
+    assert stream.read() is None and stream.error == "no such port"

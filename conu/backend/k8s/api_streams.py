@@ -13,7 +13,12 @@ from typing import Any
 from conu.backend.k8s.errors import api_error, translate, unreachable
 from conu.exceptions import ProbeTimeout
 
-__all__ = ["Query", "StreamsMixin"]
+__all__ = ["PORTFORWARD_PROTOCOL", "Query", "StreamsMixin"]
+
+HANDSHAKE_TIMEOUT = 10.0
+"""Seconds to open a ``portforward`` WebSocket (and for each of its frames to arrive)."""
+PORTFORWARD_PROTOCOL = "v4.channel.k8s.io"
+"""The WebSocket subprotocol of ``portforward``: binary frames, one channel byte first."""
 
 Query = Mapping[str, Any]
 
@@ -124,11 +129,60 @@ class StreamsMixin:
         try:
             return WSClient(self.client.configuration, url, headers, False, binary=True)
         except Exception as exc:  # websocket's handshake errors carry the status
-            status = getattr(exc, "status_code", None)
-            if status:
-                body = getattr(exc, "resp_body", b"") or b""
-                raise translate(what, status, body) from exc
-            raise unreachable(self.describe(), what, exc) from exc
+            raise self._handshake_error(what, exc) from exc
+
+    def portforward(self, path: str, port: int, *, what: str) -> Any:
+        """Open a ``portforward`` WebSocket to ``port`` of the pod at ``path``; return the
+        connected ``websocket.WebSocket`` (binary frames: a channel byte, then data; data on
+        channel 0, errors on 1; the first frame of each channel starts with the port).
+
+        Raises:
+            EngineUnreachable: the API server does not answer.
+            Conflict, EngineError: it refused (the pod does not run...).
+        """
+        from kubernetes.stream.ws_client import get_websocket_url
+        from websocket import WebSocket
+
+        _, url, headers, *_ = self._serialize("GET", path + "/portforward", None, None)
+        url = get_websocket_url(f"{url}?ports={int(port)}")
+        header = [f"sec-websocket-protocol: {PORTFORWARD_PROTOCOL}"]
+        header += [f"{k}: {v}" for k, v in headers.items() if k.lower() == "authorization"]
+        ws = WebSocket(sslopt=_ssl_options(self.client.configuration))
+        try:
+            ws.connect(url, header=header, timeout=HANDSHAKE_TIMEOUT)
+        except Exception as exc:  # as for exec
+            ws.close()
+            raise self._handshake_error(what, exc) from exc
+        return ws
+
+    def _handshake_error(self, what: str, exc: Exception) -> Exception:
+        status = getattr(exc, "status_code", None)
+        if status:
+            body = getattr(exc, "resp_body", b"") or b""
+            return translate(what, status, body)
+        return unreachable(self.describe(), what, exc)
+
+
+def _ssl_options(configuration: Any) -> dict[str, Any]:
+    """The ``websocket`` client's TLS options for the kubeconfig's ``configuration``."""
+    import ssl
+
+    if not configuration.verify_ssl:
+        options: dict[str, Any] = {"cert_reqs": ssl.CERT_NONE}
+    else:
+        options = {"cert_reqs": ssl.CERT_REQUIRED}
+        if configuration.ssl_ca_cert:
+            options["ca_certs"] = configuration.ssl_ca_cert
+        if configuration.assert_hostname is not None:
+            options["check_hostname"] = configuration.assert_hostname
+    for key, value in (
+        ("certfile", configuration.cert_file),
+        ("keyfile", configuration.key_file),
+        ("server_hostname", configuration.tls_server_name),
+    ):
+        if value:
+            options[key] = value
+    return options
 
 
 def _as_list(value: Any) -> list[Any]:

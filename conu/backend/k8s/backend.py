@@ -222,5 +222,7 @@ class K8sBackend(Backend):
         for policy, clean in order:
             if policy in self.k8s_cleanup:
                 clean()
+        if K8sCleanupPolicy.PODS in self.k8s_cleanup:
+            self.k8s.forget_ports()  # the session's pods are gone: so are their relays
         if CleanupPolicy.TMP_DIRS in self.cleanup or CleanupPolicy.EVERYTHING in self.cleanup:
             self._clean_tmp_dirs()

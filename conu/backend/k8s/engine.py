@@ -13,6 +13,8 @@ SIGNALS or LOG_STREAMS (the log merges stdout and stderr).
 
 from __future__ import annotations
 
+import functools
+import os
 from typing import TYPE_CHECKING, ClassVar
 
 from conu.apidefs.backend import Capability
@@ -23,14 +25,19 @@ from conu.backend.k8s.engine_containers import ContainersMixin
 from conu.backend.k8s.engine_exec import ExecMixin
 from conu.backend.k8s.engine_files import FilesMixin
 from conu.backend.k8s.engine_images import ImagesMixin
+from conu.backend.k8s.forward import PortForwarder, routable
 from conu.backend.k8s.sessions import SessionsMixin
-from conu.exceptions import ConuException
+from conu.exceptions import ConuException, InvalidArgument
 
 if TYPE_CHECKING:
     from conu.utils.net import Endpoint
     from conu.utils.reference import Reference
 
-__all__ = ["CAPABILITIES", "K8sEngine"]
+__all__ = ["CAPABILITIES", "PORT_ACCESS", "K8sEngine"]
+
+PORT_ACCESS = ("auto", "pod-ip", "forward")
+"""How pod ports are reached: the pod's IP when routed here (``auto``), always the pod's IP,
+or always through the API server's port forwarding."""
 
 CAPABILITIES = frozenset(
     {Capability.EXEC, Capability.LOGS_FOLLOW, Capability.COPY, Capability.PORTS}
@@ -57,6 +64,11 @@ class K8sEngine(ContainersMixin, ExecMixin, FilesMixin, ImagesMixin, SessionsMix
         context: the kubeconfig's context; its current one when None.
         namespace: where containers are created; the session's own namespace
             (``conu-<session>``, created on first use, removed by cleanup) when None.
+        port_access: how pod ports are reached (:data:`PORT_ACCESS`);
+            ``$CONU_K8S_PORT_ACCESS``, else ``auto`` when None.
+
+    Raises:
+        InvalidArgument: ``port_access`` is none of :data:`PORT_ACCESS`.
     """
 
     name: ClassVar[str] = "kubernetes"
@@ -66,9 +78,16 @@ class K8sEngine(ContainersMixin, ExecMixin, FilesMixin, ImagesMixin, SessionsMix
         kubeconfig: str | None = None,
         context: str | None = None,
         namespace: str | None = None,
+        port_access: str | None = None,
     ) -> None:
         self.api = KubeApi(kubeconfig, context)
         self._namespace = namespace
+        access = port_access or os.environ.get("CONU_K8S_PORT_ACCESS") or "auto"
+        if access not in PORT_ACCESS:
+            msg = f"port_access must be one of {', '.join(PORT_ACCESS)}, not {access!r}"
+            raise InvalidArgument(msg)
+        self.port_access = access
+        """``auto``, ``pod-ip`` or ``forward``: how :meth:`container_address` reaches pods."""
 
     @property
     def capabilities(self) -> frozenset[Capability]:
@@ -81,8 +100,9 @@ class K8sEngine(ContainersMixin, ExecMixin, FilesMixin, ImagesMixin, SessionsMix
         return _STATES.get((raw or "").lower(), ContainerState.UNKNOWN)
 
     def container_address(self, info: ContainerInfo, port: int) -> Endpoint:
-        """Return the pod's IP and ``port`` (pod IPs are routable from the nodes; from
-        elsewhere, reach the pod through a :class:`~conu.backend.k8s.service.Service`).
+        """Return where the caller reaches ``port`` of the pod: its IP when this host routes
+        to it (on a node), else a port of 127.0.0.1 forwarded through the API server (as
+        ``kubectl port-forward``); :attr:`port_access` decides.
 
         Raises:
             ConuException: the pod has no IP yet (or no more).
@@ -92,7 +112,23 @@ class K8sEngine(ContainersMixin, ExecMixin, FilesMixin, ImagesMixin, SessionsMix
         if not info.ipv4_addresses:
             msg = f"port {port} of pod {info.id!r} cannot be reached: the pod has no IP"
             raise ConuException(msg)
-        return Endpoint(info.ipv4_addresses[0], port)
+        address = info.ipv4_addresses[0]
+        if self.port_access == "pod-ip" or (self.port_access == "auto" and routable(address)):
+            return Endpoint(address, port)
+        ns, name, path = self._pod_path(info.id)
+        local = self.forwarder.local_port(f"{ns}/{name}", path, port)
+        check = functools.partial(self.forwarder.probe, path, port)
+        return Endpoint("127.0.0.1", local, proxied=True, check=check)
+
+    @functools.cached_property
+    def forwarder(self) -> PortForwarder:
+        """The listeners forwarding pod ports through the API server."""
+        return PortForwarder(self.api)
+
+    def forget_ports(self, pod_id: str | None = None) -> None:
+        """Stop forwarding the ports of pod ``pod_id`` (``ns/name``; every pod's when None)."""
+        if "forwarder" in self.__dict__:
+            self.forwarder.close(pod_id)
 
     def pull_image(self, reference: Reference) -> None:
         """Check that the image's registry serves it: nodes pull images themselves when a

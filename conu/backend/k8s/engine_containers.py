@@ -62,6 +62,7 @@ class ContainersMixin(PodAccessMixin):
 
     image_reference: Callable[[str], str]
     ensure_namespace: Callable[[], str]
+    forget_ports: Callable[[str], None]
 
     def create_container(self, spec: RunSpec) -> str:
         """Create the pod of ``spec`` in the session's namespace (or ``namespace`` of the
@@ -215,6 +216,7 @@ class ContainersMixin(PodAccessMixin):
             GONE_TIMEOUT,
             f"see pod {ns}/{name} gone",
         )
+        self.forget_ports(f"{ns}/{name}")
 
 
 def _waiting_failure(pod: Mapping[str, Any]) -> str | None:
