@@ -2,8 +2,9 @@
 
 ``conu validate --image IMAGE --config FILE [--config FILE …]`` runs container-structure-test
 files against an image (see :mod:`conu.cst`) on any backend (``--backend``, default
-docker). Exit status: 0 when every test passes, 1 when any fails, 2 when a configuration
-file or the image cannot be used.
+docker), with upstream's flags and drivers (:mod:`conu.cst.command`). Exit status: 0 when
+every test passes, 1 when any fails, 2 when the arguments, a configuration file or the image
+cannot be used. ``conu --version`` prints conu's version.
 
 ``conu cleanup`` removes what conu sessions left on the engine, selected by their labels:
 
@@ -20,14 +21,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
+
+from conu.cst.command import EXIT_FAILED, add_arguments, validate
 
 __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
+    from conu.version import __version__
+
     parser = argparse.ArgumentParser(prog="conu", description="conu: test containers.")
+    parser.add_argument("--version", action="version", version=f"conu {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     cleanup = commands.add_parser(
         "cleanup", help="remove what conu sessions left behind (default: dead sessions)"
@@ -43,20 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate", help="run container-structure-test files against an image"
     )
-    validate.add_argument("--image", required=True, help="the image, NAME[:TAG]")
-    validate.add_argument(
-        "--config", required=True, action="append", metavar="FILE", help="a test file (repeat)"
-    )
-    validate.add_argument(
-        "--backend",
-        default=os.environ.get("CONU_BACKEND", "docker"),
-        help="backend name (default: $CONU_BACKEND or docker)",
-    )
-    validate.add_argument("--output", choices=("text", "json", "junit"), default="text")
-    validate.add_argument("--pull", action="store_true", help="pull the image first")
-    validate.add_argument(
-        "--timeout", type=float, default=300.0, help="seconds a command test may run"
-    )
+    add_arguments(validate)
     return parser
 
 
@@ -93,31 +85,6 @@ def cleanup(args: argparse.Namespace) -> int:
         print(f"removed session {session} ({owner}): {summary}")
     print(f"{len(chosen)} session(s) {'selected' if args.dry_run else 'cleaned'}, {spared} spared")
     return 0
-
-
-EXIT_PASSED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
-
-
-def validate(args: argparse.Namespace) -> int:
-    """Run ``conu validate``; return the exit status."""
-    from conu.cst import load, render, run_config
-    from conu.cst.runner import open_image
-    from conu.exceptions import ConuException, InvalidArgument
-
-    try:
-        configs = [load(path) for path in args.config]
-    except InvalidArgument as exc:
-        print(f"conu validate: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    try:
-        image = open_image(args.backend, args.image, pull=args.pull)
-    except ConuException as exc:
-        print(f"conu validate: cannot use image {args.image!r}: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    runs = [(config.path, run_config(image, config, args.timeout)) for config in configs]
-    sys.stdout.write(render(runs, args.output))
-    results = [result for _path, found in runs for result in found]
-    return EXIT_PASSED if results and all(r.passed for r in results) else EXIT_FAILED
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,22 +12,29 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import stat
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from conu.apidefs.metadata import PathKind
+from conu.apidefs.metadata import PathInfo, PathKind
 from conu.exceptions import ConuException, InvalidArgument, NotFound
 from conu.utils.archive import IterStream, extract_tar_stream, tar_path
 
 if TYPE_CHECKING:
     from conu.apidefs.engine import Engine
 
-__all__ = ["absolute", "copy_from", "copy_to", "list_names", "read_bytes"]
+__all__ = ["absolute", "copy_from", "copy_to", "list_names", "read_bytes", "walk"]
 
 _KIND_NAMES = {PathKind.FILE: "a regular file", PathKind.DIRECTORY: "a directory"}
 MAX_LINKS = 40
+_TYPE_BITS = {
+    PathKind.FILE: stat.S_IFREG,
+    PathKind.HARDLINK: stat.S_IFREG,
+    PathKind.DIRECTORY: stat.S_IFDIR,
+    PathKind.SYMLINK: stat.S_IFLNK,
+}
 """Symlinks followed in a row before a path counts as a loop (Linux's limit)."""
 
 
@@ -110,6 +117,38 @@ def list_names(engine: Engine, cid: str, path: str) -> list[str]:
             if len(parts) == 2:
                 names.append(parts[1])
     return sorted(names)
+
+
+def walk(
+    engine: Engine, cid: str, directory: str, read: Callable[[str], bool]
+) -> Iterator[tuple[str, PathInfo, bytes | None]]:
+    """Everything below ``directory`` in one archive read (a final symlink followed inside
+    the root): ``(relative path, PathInfo, contents if regular and read(relative path))``.
+
+    Raises:
+        ConuException: ``directory`` does not exist or is not a directory.
+    """
+    with _archive_of(engine, cid, directory, PathKind.DIRECTORY, "walk") as (tar, first):
+        top = first.name.rstrip("/") + "/"
+        for member in tar:
+            relative = member.name.rstrip("/").removeprefix(top)
+            if not relative or relative == member.name.rstrip("/"):
+                continue  # not below the directory (never sent by an engine)
+            data = None
+            if member.isreg() and read(relative):
+                extracted = tar.extractfile(member)
+                data = extracted.read() if extracted is not None else None
+            yield relative, _path_info(member), data
+
+
+def _path_info(member: tarfile.TarInfo) -> PathInfo:
+    kind = PathKind.SYMLINK if member.issym() else _kind(member)
+    if member.islnk():
+        kind = PathKind.HARDLINK
+    mode = member.mode | _TYPE_BITS.get(kind, 0)
+    target = member.linkname if member.issym() or member.islnk() else None
+    name = posixpath.basename(member.name.rstrip("/"))
+    return PathInfo(name, kind, mode, member.uid, member.gid, member.size, target)
 
 
 def copy_from(engine: Engine, cid: str, src: str, dest: str) -> None:

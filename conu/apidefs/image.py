@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from conu.apidefs.image_archives import ImageArchivesMixin
 from conu.apidefs.image_files import ImageFilesMixin
+from conu.apidefs.image_packages import ImagePackagesMixin
 from conu.apidefs.image_running import ImageRunMixin
 from conu.apidefs.metadata import ImageMetadata, image_metadata
 from conu.apidefs.s2i import S2Image
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["Image", "S2Image", "reference_of"]
 
 
-class Image(ImageRunMixin, ImageFilesMixin, ImageArchivesMixin):
+class Image(ImageRunMixin, ImageFilesMixin, ImagePackagesMixin, ImageArchivesMixin):
     """A container image of some backend.
 
     The generic class, without an engine, is a plain name holder: a container whose image

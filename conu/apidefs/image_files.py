@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import stat
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from conu.apidefs import files
 from conu.apidefs.backend import Capability
@@ -22,18 +23,25 @@ from conu.apidefs.metadata import CommandResult, PathInfo
 from conu.apidefs.specs import RunSpec
 from conu.exceptions import (
     CommandDoesNotExistException,
-    CommandFailed,
-    InvalidArgument,
     UnsupportedOperation,
 )
 from conu.labels import session_labels
-from conu.utils.rpms import RPM_QUERY_FORMAT, check_signatures
 from conu.utils.validate import command_list, timeout_seconds
 
 if TYPE_CHECKING:
     from conu.apidefs.engine import Engine
 
 __all__ = ["NEVER_RUN", "RUN_TIMEOUT", "ImageFilesMixin"]
+
+
+class _SharedHelper:
+    """The helper container an image's file checks share inside ``shared_helper()``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.container: str | None = None
+
 
 NEVER_RUN = ("/.conu-never-run",)
 """Entrypoint of helper containers that are only created: the image needs no CMD."""
@@ -46,8 +54,6 @@ class ImageFilesMixin:
 
     filesystem_class: ClassVar[type[ImageFilesystem]] = ImageFilesystem
     """The class :meth:`mount` returns."""
-    _RPM_STDERR_IS_LISTED: ClassVar[bool] = False
-    """Whether ``rpm -qa``'s stderr lines are checked as package lines too (Docker's)."""
 
     if TYPE_CHECKING:
 
@@ -62,23 +68,61 @@ class ImageFilesMixin:
         def _same(self, identifier: str) -> Any: ...
 
     @contextlib.contextmanager
-    def helper_container(self, spec: RunSpec | None = None) -> Iterator[str]:
+    def helper_container(self, spec: RunSpec | None = None, *, keep: bool = False) -> Iterator[str]:
         """Create a container of this image (never started unless the caller starts it),
-        labelled with the session; yield its id and always remove it afterwards.
+        labelled with the session; yield its id and always remove it afterwards (inside
+        :meth:`shared_helper`, the shared one is yielded for the default spec).
 
         Args:
             spec: what to create; by default a container without network whose entrypoint
                 does not exist (the image needs no command).
+            keep: leave it in place (the session's cleanup removes it).
         """
         engine = self._engine("helper_container")
-        spec = spec or RunSpec(
-            image=self.get_id(), entrypoint=NEVER_RUN, labels=session_labels(), network="none"
-        )
-        cid = engine.create_container(spec)
+        shared = self._helper_share()
+        if spec is None and shared.depth:
+            with shared.lock:
+                if shared.container is None:
+                    shared.container = engine.create_container(self._helper_spec())
+                cid = shared.container
+            yield cid
+            return
+        cid = engine.create_container(spec or self._helper_spec())
         try:
             yield cid
         finally:
-            engine.remove_container(cid, force=True, volumes=True)
+            if not keep:
+                engine.remove_container(cid, force=True, volumes=True)
+
+    def _helper_spec(self) -> RunSpec:
+        return RunSpec(
+            image=self.get_id(), entrypoint=NEVER_RUN, labels=session_labels(), network="none"
+        )
+
+    def _helper_share(self) -> _SharedHelper:
+        return cast(
+            "_SharedHelper", self.__dict__.setdefault("_conu_shared_helper", _SharedHelper())
+        )
+
+    @contextlib.contextmanager
+    def shared_helper(self) -> Iterator[None]:
+        """Within this block, the file checks of this image (``file_is_present``,
+        ``read_file``, ``path_info``, ``list_directory``..., from any thread) share one
+        helper container, created on first use and removed when the outermost block ends:
+        a thousand lookups cost one create and one remove. Blocks nest."""
+        shared = self._helper_share()
+        with shared.lock:
+            shared.depth += 1
+        try:
+            yield
+        finally:
+            with shared.lock:
+                shared.depth -= 1
+                cid, shared.container = (
+                    (shared.container, None) if shared.depth == 0 else (None, shared.container)
+                )
+            if cid is not None:
+                self._engine("shared_helper").remove_container(cid, force=True, volumes=True)
 
     def _stat(self, path: str, *, follow: bool) -> PathInfo | None:
         path = files.absolute(path)
@@ -135,6 +179,20 @@ class ImageFilesMixin:
         with self.helper_container() as cid:
             return files.list_names(self._engine("list_directory"), cid, path)
 
+    def walk(
+        self, directory: str, read: Callable[[str], bool] = lambda _path: False
+    ) -> Iterator[tuple[str, PathInfo, bytes | None]]:
+        """Walk ``directory`` of the image in one archive read (a final symlink followed
+        inside the image): yield ``(path relative to it, what it is as lstat says, contents
+        or None)`` for everything below it; the contents of the regular files whose
+        relative path ``read`` accepts are read on the way.
+
+        Raises:
+            ConuException: ``directory`` does not exist or is not a directory.
+        """
+        with self.helper_container() as cid:
+            yield from files.walk(self._engine("walk"), cid, directory, read)
+
     def mount(self, mount_point: str | None = None) -> ImageFilesystem:
         """Return the image's filesystem; its files appear on the host inside a ``with``
         block, exported from a container of it that is never started and streamed to disk."""
@@ -160,6 +218,8 @@ class ImageFilesMixin:
         binds: Sequence[str] = (),
         timeout: float = RUN_TIMEOUT,
         commit: bool = False,
+        keep: bool = False,
+        engine_options: dict[str, Any] | None = None,
     ) -> CommandResult:
         """Run ``command`` in a fresh container of the image and return its outcome.
 
@@ -179,6 +239,8 @@ class ImageFilesMixin:
             binds: bind mounts, ``host_path:container_path[:ro]``.
             timeout: seconds the command may run.
             commit: commit the container to a new image after the command.
+            keep: leave the container in place afterwards (the session's cleanup removes it).
+            engine_options: the engine's own options of the container (``RunSpec``).
 
         Raises:
             CommandDoesNotExistException: ``command[0]`` is not in the image.
@@ -197,9 +259,10 @@ class ImageFilesMixin:
             cap_add=cap_add,
             binds=binds,
             labels=session_labels(),
+            engine_options=engine_options or {},
         )
         engine = self._engine("run_command")
-        with self.helper_container(spec) as cid:
+        with self.helper_container(spec, keep=keep) as cid:
             try:
                 engine.start_container(cid)
             except CommandDoesNotExistException as exc:
@@ -215,36 +278,3 @@ class ImageFilesMixin:
             if commit:
                 image = self._same(engine.commit_container(cid, labels=session_labels()))
         return CommandResult(exit_code=code, stdout=stdout, stderr=stderr, image=image)
-
-    def has_pkgs_signed_with(self, allowed_keys: list[str], timeout: float = RUN_TIMEOUT) -> bool:
-        """Check that every RPM package in the image is signed with one of ``allowed_keys``.
-
-        Runs ``rpm -qa`` in a helper container of the image (needs ``rpm`` in the image) and
-        waits for it to exit before reading its output.
-
-        Args:
-            allowed_keys: key ids (hex, any case), e.g. ``["f55ad3fb5323552a"]``.
-            timeout: seconds ``rpm`` may take.
-
-        Returns:
-            True.
-
-        Raises:
-            InvalidArgument: ``allowed_keys`` is not a non-empty list.
-            CommandDoesNotExistException: the image has no ``rpm``.
-            CommandFailed: ``rpm`` failed.
-            PackageSignatureException: a package is unsigned or signed with another key.
-        """
-        self._engine("has_pkgs_signed_with")
-        if not isinstance(allowed_keys, list) or not allowed_keys:
-            msg = f"allowed_keys must be a non-empty list of key ids, not {allowed_keys!r}"
-            raise InvalidArgument(msg)
-        result = self.run_command(["rpm", "-qa", "--qf", RPM_QUERY_FORMAT], timeout=timeout)
-        code, output = result.exit_code, result.stdout + result.stderr
-        if code != 0:
-            reason = output.decode("utf-8", errors="replace")
-            msg = f"rpm -qa failed in image {self.get_full_name()!r} (exit code {code}): {reason}"
-            raise CommandFailed(msg, exit_code=code, output=output)
-        listed = output if self._RPM_STDERR_IS_LISTED else result.stdout
-        check_signatures(listed.decode("utf-8", errors="replace").splitlines(), allowed_keys)
-        return True

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -22,9 +23,16 @@ import attrs
 from conu.cst import checks
 from conu.cst.checks import Result
 from conu.cst.config import CommandTest, Config, RunOptions
-from conu.exceptions import ConuException, InvalidConfig, NotFound
+from conu.exceptions import ConuException, NotFound
 
-__all__ = ["COMMAND_TIMEOUT", "open_image", "planned_names", "planned_tests", "run_config"]
+__all__ = [
+    "COMMAND_TIMEOUT",
+    "Options",
+    "open_image",
+    "planned_names",
+    "planned_tests",
+    "run_config",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -68,15 +76,30 @@ def planned_names(config: Config) -> list[str]:
     ]
 
 
+@attrs.frozen
+class Options:
+    """How the tests run (``conu validate``'s flags)."""
+
+    timeout: float = COMMAND_TIMEOUT
+    """Seconds one command (or setup step) may run."""
+    jobs: int = 1
+    """Tests run at once (each test is independent: its own containers)."""
+    save: bool = False
+    """Keep the containers of command tests (the session's cleanup removes them)."""
+    engine_options: dict[str, Any] = attrs.field(factory=dict)
+    """The engine's own options of the command tests' containers (``RunSpec``)."""
+
+
 def planned_tests(
-    image: Any, config: Config, timeout: float = COMMAND_TIMEOUT
+    image: Any, config: Config, timeout: float | Options = COMMAND_TIMEOUT
 ) -> list[tuple[str, Callable[[], Result]]]:
     """The tests of ``config`` as ``(name, run)`` pairs, in the upstream tool's order."""
+    options = timeout if isinstance(timeout, Options) else Options(timeout=timeout)
     env = _image_env(image, config)
     plan: list[tuple[str, Callable[[], Result]]] = []
     for ct in config.command_tests:
         plan.append(
-            (f"Command Test: {ct.name}", _bind(run_command_test, image, ct, config, env, timeout))
+            (f"Command Test: {ct.name}", _bind(run_command_test, image, ct, config, env, options))
         )
     for fc in config.file_content_tests:
         fc = attrs.evolve(fc, path=checks.expand(fc.path, env))
@@ -93,9 +116,22 @@ def planned_tests(
     return plan
 
 
-def run_config(image: Any, config: Config, timeout: float = COMMAND_TIMEOUT) -> list[Result]:
-    """Run every test of ``config`` against ``image`` and return the results in order."""
-    return [run_guarded(name, run) for name, run in planned_tests(image, config, timeout)]
+def run_config(
+    image: Any, config: Config, timeout: float | Options = COMMAND_TIMEOUT
+) -> list[Result]:
+    """Run every test of ``config`` against ``image`` and return the results in order.
+
+    The file tests share one helper container of the image (when its backend has
+    ``shared_helper``); with ``Options.jobs`` above 1, that many tests run at once.
+    """
+    options = timeout if isinstance(timeout, Options) else Options(timeout=timeout)
+    plan = planned_tests(image, config, options)
+    sharing = getattr(image, "shared_helper", None)
+    with sharing() if sharing is not None else contextlib.nullcontext():
+        if options.jobs <= 1 or len(plan) <= 1:
+            return [run_guarded(name, run) for name, run in plan]
+        with ThreadPoolExecutor(options.jobs, thread_name_prefix="conu-cst") as pool:
+            return list(pool.map(lambda item: run_guarded(*item), plan))
 
 
 def run_guarded(name: str, run: Callable[[], Result]) -> Result:
@@ -131,19 +167,27 @@ def _test_env(test: CommandTest, config: Config, env: dict[str, str]) -> dict[st
 
 
 def _options_env(options: RunOptions) -> dict[str, str]:
-    """``containerRunOptions.envVars`` (from this process's environment) and ``envFile``."""
-    found = {name: os.environ.get(name, "") for name in options.env_vars}
+    """``containerRunOptions.envFile`` then ``envVars`` (from this process's environment),
+    as upstream: an unreadable envFile is warned about and skipped, and empty or unset
+    values are not passed (the image's own value stays)."""
+    found: dict[str, str] = {}
     if options.env_file:
         try:
             with open(options.env_file, encoding="utf-8") as stream:
                 lines = stream.read().splitlines()
         except OSError as exc:
-            msg = f"containerRunOptions.envFile: cannot read {options.env_file!r}: {exc.strerror}"
-            raise InvalidConfig(msg) from exc
+            logger.warning(
+                "containerRunOptions.envFile: cannot read %r (%s): running without it",
+                options.env_file,
+                exc.strerror,
+            )
+            lines = []
         for line in lines:
             key, sep, value = line.strip().removeprefix("export ").partition("=")
-            if sep and key and not key.startswith("#"):
-                found[key.strip()] = value.strip().strip("'\"")
+            value = value.strip().strip("'\"")
+            if sep and key.strip() and not key.startswith("#") and value:
+                found[key.strip()] = value
+    found.update({name: os.environ[name] for name in options.env_vars if os.environ.get(name)})
     return found
 
 
@@ -157,12 +201,21 @@ def _run_kwargs(options: RunOptions) -> dict[str, Any]:
 
 
 def run_command_test(
-    image: Any, test: CommandTest, config: Config, env: dict[str, str], timeout: float
+    image: Any,
+    test: CommandTest,
+    config: Config,
+    env: dict[str, str],
+    timeout: float | Options = COMMAND_TIMEOUT,
 ) -> Result:
     """One ``commandTests`` entry."""
+    options = timeout if isinstance(timeout, Options) else Options(timeout=timeout)
     started, result = time.monotonic(), Result(f"Command Test: {test.name}")
     extra = _test_env(test, config, env)
-    kwargs = {**_run_kwargs(config.run_options), "env": extra, "timeout": timeout}
+    kwargs = {**_run_kwargs(config.run_options), "env": extra, "timeout": options.timeout}
+    if options.save:
+        kwargs["keep"] = True
+    if options.engine_options:
+        kwargs["engine_options"] = options.engine_options
     with _committed(image, test.setup, env, kwargs) as current:
         argv = [checks.expand(arg, env) for arg in [test.command, *test.args]]
         outcome = current.run_command(argv, tty=config.run_options.allocate_tty, **kwargs)

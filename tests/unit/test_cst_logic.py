@@ -11,7 +11,7 @@ import pytest
 
 from conu.cst.checks import Result, expand, go_filemode, regex_problems
 from conu.cst.loader import parse
-from conu.cst.report import render
+from conu.cst.report import go_duration, go_float, render
 from conu.exceptions import InvalidConfig
 
 
@@ -168,12 +168,95 @@ def test_text_report() -> None:
 def test_json_report() -> None:
     report = json.loads(render(_runs(), "json"))
     assert (report["Pass"], report["Fail"], report["Total"]) == (1, 1, 2)
-    assert report["Results"][0] == {"Name": "Metadata Test", "Pass": True, "Duration": 0.5}
+    assert report["Duration"] == 500_000_000  # integer nanoseconds, as upstream
+    assert report["Results"][0] == {"Name": "Metadata Test", "Pass": True, "Duration": 500000000}
+
+
+def _upstream_runs() -> list[tuple[str, list[Result]]]:
+    """The summary of upstream's own output test (pkg/output): durations of 1 ns each."""
+    return [
+        (
+            "a.yaml",
+            [
+                Result("my first test", stdout="it works!", duration=1e-9),
+                Result(
+                    "my fail",
+                    passed=False,
+                    stderr="this failed",
+                    errors=["this failed because of that"],
+                    duration=1e-9,
+                ),
+            ],
+        )
+    ]
+
+
+UPSTREAM_JSON = (
+    '{"Pass":1,"Fail":1,"Total":2,"Duration":2,"Results":[{"Name":"my first test","Pass":true,'
+    '"Stdout":"it works!","Duration":1},{"Name":"my fail","Pass":false,"Stderr":"this failed",'
+    '"Errors":["this failed because of that"],"Duration":1}]}'
+)
+UPSTREAM_JUNIT = (
+    '<?xml version="1.0" encoding="UTF-8"?><testsuites failures="1" tests="2" time="2e-09">'
+    '<testsuite name="{suite}"><testcase name="my first test" time="1e-09"><system-out>'
+    'it works!</system-out><system-err></system-err></testcase><testcase name="my fail" '
+    'time="1e-09"><failure>this failed because of that</failure><system-out></system-out>'
+    "<system-err>this failed</system-err></testcase></testsuite></testsuites>"
+)
+
+
+def test_reports_are_upstreams_byte_for_byte() -> None:
+    assert render(_upstream_runs(), "json") == UPSTREAM_JSON + "\n"
+    junit = render(_upstream_runs(), "junit")
+    assert junit == UPSTREAM_JUNIT.format(suite="container-structure-test.test") + "\n"
+    custom = render(_upstream_runs(), "junit", junit_suite="custom-suite-name")
+    assert custom == UPSTREAM_JUNIT.format(suite="custom-suite-name") + "\n"
+
+
+def test_reports_escape_as_go_does() -> None:
+    runs = [("a.yaml", [Result("<a> & 'b'", stdout='x\ty\n"z"', duration=1.5)])]
+    assert '"Name":"\\u003ca\\u003e \\u0026 \'b\'"' in render(runs, "json")
+    junit = render(runs, "junit")
+    assert 'name="&lt;a&gt; &amp; &#39;b&#39;" time="1.5"' in junit
+    assert "<system-out>x&#x9;y&#xA;&#34;z&#34;</system-out>" in junit
+    assert ElementTree.fromstring(junit.split("?>", 1)[1]).find("testsuite/testcase") is not None
+
+
+@pytest.mark.parametrize(
+    ("seconds", "go"),
+    [
+        (0, "0s"),
+        (1e-9, "1ns"),
+        (0.0015, "1.5ms"),
+        (1.5, "1.5s"),
+        (62.25, "1m2.25s"),
+        (3725.5, "1h2m5.5s"),
+    ],
+)
+def test_go_durations(seconds: float, go: str) -> None:
+    assert go_duration(seconds) == go
+
+
+@pytest.mark.parametrize(
+    ("value", "go"),
+    [
+        (2e-9, "2e-09"),
+        (0.5, "0.5"),
+        (1.0, "1"),
+        (0.0001, "0.0001"),
+        (123456.0, "123456"),
+        (1234567.0, "1.234567e+06"),
+    ],
+)
+def test_go_floats(value: float, go: str) -> None:
+    assert go_float(value) == go
 
 
 def test_junit_report() -> None:
-    root = ElementTree.fromstring(render(_runs(), "junit"))
+    root = ElementTree.fromstring(render(_runs(), "junit").split("?>", 1)[1])
     assert root.tag == "testsuites" and root.get("tests") == "2" and root.get("failures") == "1"
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["container-structure-test.test"]
     cases = root.findall("testsuite/testcase")
     assert [c.get("name") for c in cases] == ["Metadata Test", "File Existence Test: x"]
     assert cases[1].find("failure") is not None

@@ -120,8 +120,15 @@ def _insecure(registry: str) -> bool:
     return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
-def skopeo_copy(source: DockerImage, target: DockerImage, timeout: float = COPY_TIMEOUT) -> None:
-    """Run ``skopeo copy`` from ``source`` to ``target`` (each in its transport).
+def skopeo_copy(
+    source: DockerImage | None,
+    target: DockerImage,
+    timeout: float = COPY_TIMEOUT,
+    *,
+    source_param: str | None = None,
+) -> None:
+    """Run ``skopeo copy`` from ``source`` to ``target`` (each in its transport), or from
+    ``source_param`` (skopeo's own name, e.g. ``oci:DIR:REF``) when ``source`` is None.
 
     Raises:
         CommandDoesNotExistException: skopeo is not installed.
@@ -132,8 +139,10 @@ def skopeo_copy(source: DockerImage, target: DockerImage, timeout: float = COPY_
     if skopeo is None:
         msg = "command 'skopeo' is not available, please install skopeo"
         raise CommandDoesNotExistException(msg)
-    src, dst = transport_param(source), transport_param(target)
-    argv = [skopeo, "copy", *_side_options(source, "src"), *_side_options(target, "dest"), src, dst]
+    src = transport_param(source) if source is not None else str(source_param)
+    dst = transport_param(target)
+    src_options = _side_options(source, "src") if source is not None else []
+    argv = [skopeo, "copy", *src_options, *_side_options(target, "dest"), src, dst]
     logger.info("copying image %s to %s", src, dst)
     try:
         done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
