@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cleanup
 import common
 import containers
+import cst
 import image_files
 import load
 import readiness
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             reps,
             warmup,
         )
+        if args.only in "CST license test, Debian minbase; CST failure config, Debian: -j 4":
+            results += _run(cst.scenarios(cst.debian()), args.only, reps, warmup)
         if _may_select_image_files(args.only):
             with image_files.images() as (small, big):
                 results += _run(image_files.scenarios(small, big), args.only, reps, warmup)
