@@ -17,6 +17,9 @@ version = __version__
 
 if TYPE_CHECKING:
     from conu.apidefs.backend import CleanupPolicy
+    from conu.backend.archive.backend import ArchiveBackend
+    from conu.backend.archive.container import ArchiveContainer
+    from conu.backend.archive.image import ArchiveImage
     from conu.backend.docker.backend import DockerBackend
     from conu.backend.docker.container import DockerContainer
     from conu.backend.docker.filesystem import (
@@ -40,6 +43,9 @@ if TYPE_CHECKING:
     from conu.utils.filesystem import Directory
 
 __all__ = [
+    "ArchiveBackend",
+    "ArchiveContainer",
+    "ArchiveImage",
     "CleanupPolicy",
     "ConuException",
     "CountExceeded",
@@ -75,6 +81,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ArchiveBackend": "conu.backend.archive.backend",
+    "ArchiveContainer": "conu.backend.archive.container",
+    "ArchiveImage": "conu.backend.archive.image",
     "CleanupPolicy": "conu.apidefs.backend",
     "ConuException": "conu.exceptions",
     "CountExceeded": "conu.exceptions",

@@ -10,6 +10,9 @@ import pytest
 import conu
 
 PUBLIC = [
+    "ArchiveBackend",
+    "ArchiveContainer",
+    "ArchiveImage",
     "CleanupPolicy",
     "ConuException",
     "CountExceeded",
