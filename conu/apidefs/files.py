@@ -111,12 +111,22 @@ def list_names(engine: Engine, cid: str, path: str) -> list[str]:
         ConuException: ``path`` does not exist or is not a directory.
     """
     names = []
-    with _archive_of(engine, cid, path, PathKind.DIRECTORY, "list") as (tar, _):
+    with _archive_of(engine, cid, path, PathKind.DIRECTORY, "list") as (tar, first):
         for member in tar:
-            parts = member.name.strip("/").split("/")
-            if len(parts) == 2:
-                names.append(parts[1])
+            relative = _below(first, member)
+            if relative and "/" not in relative:
+                names.append(relative)
     return sorted(names)
+
+
+def _below(first: tarfile.TarInfo, member: tarfile.TarInfo) -> str | None:
+    """``member``'s path relative to the archived directory ``first`` (None: not below it).
+    Engines name the members ``dir/...``, or ``/...`` after an empty name for the root."""
+    top = first.name.strip("/")
+    name = member.name.strip("/")
+    if not top:
+        return name or None
+    return name[len(top) + 1 :] or None if name.startswith(top + "/") else None
 
 
 def walk(
@@ -129,10 +139,9 @@ def walk(
         ConuException: ``directory`` does not exist or is not a directory.
     """
     with _archive_of(engine, cid, directory, PathKind.DIRECTORY, "walk") as (tar, first):
-        top = first.name.rstrip("/") + "/"
         for member in tar:
-            relative = member.name.rstrip("/").removeprefix(top)
-            if not relative or relative == member.name.rstrip("/"):
+            relative = _below(first, member)
+            if relative is None:
                 continue  # not below the directory (never sent by an engine)
             data = None
             if member.isreg() and read(relative):

@@ -126,7 +126,13 @@ def _image(args: argparse.Namespace) -> Any:
         _confirm_host(args.force)
         return HostImage(args.metadata)
     if args.driver == "tar":
-        return open_image("archive", args.image)
+        if not args.platform:
+            return open_image("archive", args.image)
+        from conu.backend.archive.image import ArchiveImage
+
+        image = ArchiveImage(args.image, platform=args.platform)  # an index's manifest
+        _check_platform(image, args.platform)  # and a single image's own platform
+        return image
     reference = args.image
     if args.image_from_oci_layout:
         from conu.cst.layout import load_layout

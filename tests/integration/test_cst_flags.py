@@ -307,3 +307,57 @@ def test_license_test_uses_one_helper_container(
     assert result.passed, result.errors
     assert len(created) == 1  # 40 packages: one helper container for every lookup
     print(f"license test over 40 packages: {elapsed:.2f}s")
+
+
+FILES_ONLY = {
+    "fileExistenceTests": [
+        {"name": "conf", "path": "/etc/app/app.conf", "permissions": "-rw-r--r--", "uid": 0},
+        ABSENT["fileExistenceTests"][0],
+    ],
+    "fileContentTests": [
+        {"name": "conf", "path": "/etc/app/app.conf", "expectedContents": ["^conf=1$"]}
+    ],
+    "licenseTests": [{"debian": True}],
+    "metadataTest": {
+        "envVars": [{"key": "FROM_IMAGE", "value": "image-value"}],
+        "labels": [{"key": "conu.flags", "value": "yes"}],
+    },
+}
+
+
+def test_tar_driver_answers_as_the_docker_driver(
+    flags_image: Any, tmp_path: Path, engine: Any
+) -> None:
+    archive = tmp_path / "image.tar"
+    with archive.open("wb") as stream:
+        for chunk in engine.get_image(flags_image.get_id()):
+            stream.write(chunk)
+    config = _write(tmp_path / "files.yaml", FILES_ONLY)
+    docker = _conu("validate", "-i", flags_image.get_id(), "-c", config, "-o", "json")
+    expected = [
+        (r["Name"], r["Pass"], r.get("Errors")) for r in json.loads(docker.stdout)["Results"]
+    ]
+    assert [passed for _name, passed, _errors in expected] == [True, True, False, True, True]
+    sources = [str(archive)]
+    if shutil.which("skopeo"):
+        _layout(flags_image, tmp_path / "layout", None)
+        sources.append(str(tmp_path / "layout"))
+    for source in sources:
+        done = _conu("validate", "--driver", "tar", "-i", source, "-c", config, "-o", "json")
+        assert done.returncode == 1, done.stderr
+        found = [
+            (r["Name"], r["Pass"], r.get("Errors")) for r in json.loads(done.stdout)["Results"]
+        ]
+        assert found == expected, source
+    commands = _write(tmp_path / "echo.yaml", ECHO)
+    done = _conu("validate", "-d", "tar", "-i", str(archive), "-c", commands, "-o", "json")
+    [result] = json.loads(done.stdout)["Results"]
+    assert not result["Pass"] and "'archive' does not support" in result["Errors"][0]
+    done = _conu(
+        "validate", "-d", "tar", "-i", str(archive), "-c", config, "--platform", "linux/s390x"
+    )
+    assert done.returncode == 2 and "linux/s390x" in done.stderr
+    done = _conu("validate", "-d", "tar", "-i", str(tmp_path / "none.tar"), "-c", config)
+    assert done.returncode == 2 and "none.tar" in done.stderr
+    done = _conu("validate", "-d", "tar", "-i", str(archive), "-c", config, "--pull")
+    assert done.returncode == 2 and "--pull is for the docker driver" in done.stderr

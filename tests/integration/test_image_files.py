@@ -84,6 +84,16 @@ def test_read_file(links_image: Any) -> None:
         links_image.read_file("")
 
 
+def test_listing_and_walking_the_root_and_a_directory(busybox_image: Any) -> None:
+    root = busybox_image.list_directory("/")
+    assert {"bin", "etc"} <= set(root) and all("/" not in name for name in root)
+    assert "motd" in busybox_image.list_directory("/etc")
+    walked = {path: info for path, info, _ in busybox_image.walk("/")}
+    assert walked["bin"].kind.value == "directory" and "bin/sh" in walked
+    read = {p: d for p, _, d in busybox_image.walk("/etc", lambda p: p == "motd")}
+    assert read["motd"] and read["passwd"] is None  # only what was asked for is read
+
+
 def test_image_without_command_can_be_checked(make_image: Callable[..., Any]) -> None:
     image = make_image("FROM conu-test/busybox\nCMD []\nENTRYPOINT []\n")
     assert image.file_is_present("/etc/motd")
