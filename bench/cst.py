@@ -7,7 +7,7 @@ minbase, made by ``scripts/debian-image.sh``).
   Extra: conu's median seconds, target ≤ 2 s (the issue's goal; it took 23 to 39 s when each
   lookup made a container).
 * ``-j 4`` against a serial run of the same failure configuration
-  (``tests/images/debian/failure.cst.yaml``): both sides are conu (the "raw" column is the
+  (``tests/images/debian/failure-test.yaml``): both sides are conu (the "raw" column is the
   serial run); target: the parallel run ≤ 0.5 of the serial wall time.
 """
 
@@ -30,7 +30,7 @@ from conu.labels import session_labels
 
 DEBIAN = "conu-test/debian:bookworm"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FAILURE = os.path.join(ROOT, "tests", "images", "debian", "failure.cst.yaml")
+FAILURE = os.path.join(ROOT, "tests", "images", "debian", "failure-test.yaml")
 BANNED = (b"AGPL", b"WTFPL")
 
 

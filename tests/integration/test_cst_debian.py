@@ -16,7 +16,7 @@ from conu.cst.runner import Options, run_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEBIAN = "conu-test/debian:bookworm"
-FAILURE = ROOT / "tests" / "images" / "debian" / "failure.cst.yaml"
+FAILURE = ROOT / "tests" / "images" / "debian" / "failure-test.yaml"
 
 
 @pytest.fixture(scope="module")
