@@ -166,8 +166,13 @@ def test_runtime_and_platform(flags_image: Any, tmp_path: Path) -> None:
 def _layout(image: Any, directory: Path, ref: str | None) -> None:
     """An OCI layout of ``image`` (skopeo writes the ref annotation when given one)."""
     target = f"oci:{directory}" + (f":{ref}" if ref else "")
+    engine = []  # the engine of DOCKER_HOST (make test-remote: TCP with TLS)
+    if os.environ.get("DOCKER_HOST"):
+        engine.append(f"--src-daemon-host={os.environ['DOCKER_HOST']}")
+        if os.environ.get("DOCKER_CERT_PATH") and os.environ.get("DOCKER_TLS_VERIFY"):
+            engine.append(f"--src-cert-dir={os.environ['DOCKER_CERT_PATH']}")
     subprocess.run(
-        ["skopeo", "copy", f"docker-daemon:{image.get_full_name()}", target],
+        ["skopeo", "copy", *engine, f"docker-daemon:{image.get_full_name()}", target],
         check=True,
         capture_output=True,
         timeout=120,
