@@ -237,6 +237,24 @@ class ImageInfo:
     raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     """The engine's own document (``docker image inspect``), returned by ``inspect()``."""
 
+    @classmethod
+    def from_config(cls, image_id: str, config: Mapping[str, Any], **fields: Any) -> ImageInfo:
+        """Describe image ``image_id`` from its runtime configuration (Docker's inspect
+        ``Config``, the OCI config's ``config``: ``Labels``, ``Env``, ``Cmd``,
+        ``Entrypoint``, ``WorkingDir``, ``User``, ``ExposedPorts``, ``Volumes``); ``fields``
+        (names, digests, created, raw...) are added and win."""
+        described: dict[str, Any] = {
+            "labels": config.get("Labels") or {},
+            "env": config.get("Env") or (),
+            "command": config.get("Cmd"),
+            "entrypoint": config.get("Entrypoint"),
+            "working_dir": config.get("WorkingDir") or None,
+            "user": config.get("User") or None,
+            "exposed_ports": sorted(config.get("ExposedPorts") or {}),
+            "volumes": sorted(config.get("Volumes") or {}),
+        }
+        return cls(id=image_id, **{**described, **fields})
+
 
 @attrs.define(eq=False)
 class ExecStream:

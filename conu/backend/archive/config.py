@@ -133,19 +133,10 @@ class ImageConfig:
 
     def info(self, names: Sequence[str], source: Mapping[str, Any]) -> ImageInfo:
         """Describe the image as :class:`ImageInfo`, named ``names``, read from ``source``."""
-        config = self.config
-        return ImageInfo(
-            id=self.id,
+        return ImageInfo.from_config(
+            self.id,
+            self.config,
             names=tuple(names),
-            digests=(),
-            labels=config.get("Labels") or {},
-            env=config.get("Env") or (),
-            command=config.get("Cmd"),
-            entrypoint=config.get("Entrypoint"),
-            working_dir=config.get("WorkingDir") or None,
-            user=config.get("User") or None,
-            exposed_ports=sorted(config.get("ExposedPorts") or {}),
-            volumes=sorted(config.get("Volumes") or {}),
             created=self.document.get("created"),
             raw=self.inspect(names, source),
         )

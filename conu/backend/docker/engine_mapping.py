@@ -145,18 +145,12 @@ def listed_container_info(entry: Mapping[str, Any]) -> ContainerInfo:
 def image_info(doc: Mapping[str, Any]) -> ImageInfo:
     """Map ``docker image inspect`` (or an entry of the image list, which has no Config)."""
     config = doc.get("Config") or {}
-    return ImageInfo(
-        id=doc["Id"],
+    return ImageInfo.from_config(
+        doc["Id"],
+        config,
         names=_named(doc.get("RepoTags")),
         digests=_named(doc.get("RepoDigests")),
         labels=config.get("Labels") or doc.get("Labels") or {},
-        env=config.get("Env") or (),
-        command=config.get("Cmd"),
-        entrypoint=config.get("Entrypoint"),
-        working_dir=config.get("WorkingDir") or None,
-        user=config.get("User") or None,
-        exposed_ports=sorted(config.get("ExposedPorts") or {}),
-        volumes=sorted(config.get("Volumes") or {}),
         created=doc.get("Created"),
         raw=doc,
     )

@@ -29,18 +29,11 @@ def image_info(remote: RemoteImage) -> ImageInfo:
     config = remote.config.get("config") or {}
     ref = remote.reference
     name = str(ref.with_tag(ref.tag or ("latest" if not ref.digest else None)))
-    return ImageInfo(
-        id=remote.id,
+    return ImageInfo.from_config(
+        remote.id,
+        config,
         names=(name.split("@")[0],) if ref.tag or not ref.digest else (),
         digests=(remote.pinned,),
-        labels=config.get("Labels") or {},
-        env=config.get("Env") or (),
-        command=config.get("Cmd"),
-        entrypoint=config.get("Entrypoint"),
-        working_dir=config.get("WorkingDir") or None,
-        user=config.get("User") or None,
-        exposed_ports=tuple(config.get("ExposedPorts") or ()),
-        volumes=tuple(config.get("Volumes") or ()),
         created=remote.config.get("created"),
         raw={"manifest": remote.manifest, "config": remote.config},
     )
