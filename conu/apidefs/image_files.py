@@ -226,8 +226,9 @@ class ImageFilesMixin:
         The image's entrypoint is not used: ``command[0]`` is the executable. The container
         has the engine's default network and is removed afterwards; with ``commit=True`` it
         is first committed to a new image (labelled with the session) returned in
-        :attr:`CommandResult.image`. On an engine without ``Capability.LOG_STREAMS``
-        (Kubernetes keeps one log per container), stderr is merged into stdout, as with a TTY.
+        :attr:`~conu.apidefs.metadata.CommandResult.image`. On an engine without
+        ``Capability.LOG_STREAMS`` (Kubernetes keeps one log per container), stderr is merged
+        into stdout, as with a TTY.
 
         Args:
             command: the executable and its arguments.

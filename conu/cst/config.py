@@ -1,7 +1,7 @@
 """container-structure-test configuration files (schema 2.0.0, and 1.0.0), validated.
 
-:func:`load` reads a YAML (or JSON) file into a :class:`Config` of frozen value objects,
-or raises :class:`~conu.exceptions.InvalidConfig` naming the file and the field, e.g.
+:func:`~conu.cst.loader.load` reads a YAML (or JSON) file into a :class:`Config` of frozen value
+objects, or raises :class:`~conu.exceptions.InvalidConfig` naming the file and the field, e.g.
 ``cst.yaml: commandTests[1].args: expected a list of strings, got 'x'``. As with the
 upstream tool, a field the schema does not know is an error (a typo is never ignored).
 """

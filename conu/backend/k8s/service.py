@@ -210,8 +210,9 @@ class Service:
         """Send an HTTP request to the service through the API server's service proxy.
 
         A 2xx answer is returned exactly. The API server's refusals and the pods' own
-        non-2xx answers reach conu as exceptions (:class:`KubeApi` raises them), so their
-        status is approximate (404, 400, 409, else 500) and their body is the message.
+        non-2xx answers reach conu as exceptions (:class:`~conu.backend.k8s.api.KubeApi`
+        raises them), so their status is approximate (404, 400, 409, else 500) and their body
+        is the message.
 
         Args:
             path: the path on the service (``"index.html"``).
