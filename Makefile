@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 WORKERS ?= 2
 
-.PHONY: all engine podman venv demo test test-remote test-k8s cluster lint typecheck unit integration bench clean
+.PHONY: all engine podman venv demo test test-remote test-k8s cluster lint typecheck docs unit integration bench clean
 
 all: test
 
@@ -22,11 +22,19 @@ demo: engine venv
 	$(VENV)/bin/conu validate --image conu-example/sample --config examples/sample.cst.yaml
 
 lint: venv
-	$(VENV)/bin/ruff check conu tests examples scripts bench
-	$(VENV)/bin/ruff format --check conu tests examples scripts bench
+	$(VENV)/bin/ruff check conu tests examples scripts bench docs
+	$(VENV)/bin/ruff format --check conu tests examples scripts bench docs
 
 typecheck: venv
 	$(VENV)/bin/mypy conu tests/plugins/conu-fakebackend/conu_fakebackend
+	MYPYPATH=docs/_ext $(VENV)/bin/mypy -p conu_docs
+
+# The documentation site (docs/), warnings as errors, into docs/_build/html. The backend
+# reference pages are generated from the code at every build; intersphinx reads local
+# inventories that scripts/docs-deps.sh installs (Python's) or builds once (the docker SDK's).
+docs: venv
+	@VENV=$(VENV) bash scripts/docs-deps.sh
+	$(PY) -m sphinx -b html -W --keep-going -q -d docs/_build/doctrees docs docs/_build/html
 
 unit: venv
 	$(PY) -m pytest -p no:cacheprovider -q tests/unit $(PYTEST_ARGS)
@@ -55,7 +63,7 @@ conformance-fake: venv
 
 # Two pytest-xdist workers: each is a conu session of its own (see README, "Cleanup").
 # Then the conformance suite against both backends and the in-memory one.
-test: engine podman venv lint typecheck
+test: engine podman venv lint typecheck docs
 	$(PY) -m pytest -p no:cacheprovider -q -n $(WORKERS) tests examples --ignore=tests/faults \
 		--ignore=tests/k8s $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory conformance-docker conformance-podman conformance-fake

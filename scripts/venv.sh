@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv (if needed) and install conu with its test tools (docker and podman backends).
+# Create .venv (if needed) and install conu with its test and documentation tools.
 # Quick when nothing changed: the install is redone only when packaging files are newer.
 set -euo pipefail
 VENV=${VENV:-.venv}
@@ -22,5 +22,5 @@ fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip "setuptools>=70.1" wheel
 # conu-podman (the out-of-tree Podman backend of earlier versions) is now part of conu.
 "$VENV/bin/python" -m pip uninstall -q -y conu-podman >/dev/null 2>&1 || true
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test,docs]'
 touch "$STAMP"
