@@ -25,16 +25,31 @@ from conu.utils.archive import IterStream, extract_tar_stream, tar_path
 if TYPE_CHECKING:
     from conu.apidefs.engine import Engine
 
-__all__ = ["absolute", "copy_from", "copy_to", "list_names", "read_bytes", "walk"]
+__all__ = [
+    "TAR_KINDS",
+    "absolute",
+    "copy_from",
+    "copy_to",
+    "list_names",
+    "path_info_of",
+    "read_bytes",
+    "walk",
+]
 
 _KIND_NAMES = {PathKind.FILE: "a regular file", PathKind.DIRECTORY: "a directory"}
 MAX_LINKS = 40
-_TYPE_BITS = {
-    PathKind.FILE: stat.S_IFREG,
-    PathKind.HARDLINK: stat.S_IFREG,
-    PathKind.DIRECTORY: stat.S_IFDIR,
-    PathKind.SYMLINK: stat.S_IFLNK,
+TAR_KINDS = {
+    tarfile.REGTYPE: (PathKind.FILE, stat.S_IFREG),
+    tarfile.AREGTYPE: (PathKind.FILE, stat.S_IFREG),
+    tarfile.CONTTYPE: (PathKind.FILE, stat.S_IFREG),
+    tarfile.DIRTYPE: (PathKind.DIRECTORY, stat.S_IFDIR),
+    tarfile.SYMTYPE: (PathKind.SYMLINK, stat.S_IFLNK),
+    tarfile.LNKTYPE: (PathKind.HARDLINK, stat.S_IFREG),
+    tarfile.CHRTYPE: (PathKind.OTHER, stat.S_IFCHR),
+    tarfile.BLKTYPE: (PathKind.OTHER, stat.S_IFBLK),
+    tarfile.FIFOTYPE: (PathKind.OTHER, stat.S_IFIFO),
 }
+"""What a tar member's type is, as a path kind and ``st_mode`` type bits."""
 """Symlinks followed in a row before a path counts as a loop (Linux's limit)."""
 
 
@@ -147,17 +162,21 @@ def walk(
             if member.isreg() and read(relative):
                 extracted = tar.extractfile(member)
                 data = extracted.read() if extracted is not None else None
-            yield relative, _path_info(member), data
+            yield relative, path_info_of(member), data
 
 
-def _path_info(member: tarfile.TarInfo) -> PathInfo:
-    kind = PathKind.SYMLINK if member.issym() else _kind(member)
-    if member.islnk():
-        kind = PathKind.HARDLINK
-    mode = member.mode | _TYPE_BITS.get(kind, 0)
-    target = member.linkname if member.issym() or member.islnk() else None
-    name = posixpath.basename(member.name.rstrip("/"))
-    return PathInfo(name, kind, mode, member.uid, member.gid, member.size, target)
+def path_info_of(member: tarfile.TarInfo) -> PathInfo:
+    """Describe a path as ``lstat`` would, from its header in an engine's archive."""
+    kind, type_bits = TAR_KINDS.get(member.type, (PathKind.OTHER, 0))
+    return PathInfo(
+        name=posixpath.basename(member.name.rstrip("/")),
+        kind=kind,
+        mode=type_bits | (member.mode & 0o7777),
+        uid=member.uid,
+        gid=member.gid,
+        size=0 if kind in (PathKind.DIRECTORY, PathKind.SYMLINK) else member.size,
+        link_target=member.linkname or None,
+    )
 
 
 def copy_from(engine: Engine, cid: str, src: str, dest: str) -> None:

@@ -151,7 +151,8 @@ def _image(args: argparse.Namespace) -> Any:
 def _check_platform(image: Any, wanted: str) -> None:
     raw = image.get_metadata().raw or {}
     found = "/".join(str(raw[k]) for k in ("Os", "Architecture", "Variant") if raw.get(k))
-    if found and not wanted.startswith(found) and not found.startswith(wanted):
+    pairs = zip(found.split("/"), wanted.split("/"), strict=False)  # a variant only if both
+    if found and any(have != want for have, want in pairs):
         msg = f"image {image.get_full_name()!r} is for {found}, not the platform {wanted}"
         raise Unusable(msg)
 

@@ -15,20 +15,10 @@ from collections.abc import Iterator
 
 import attrs
 
+from conu.apidefs.files import TAR_KINDS
 from conu.apidefs.metadata import PathKind
 
 __all__ = ["Entry", "Node", "PathIndex", "entry_of", "split"]
-
-_TYPES = {
-    tarfile.REGTYPE: (PathKind.FILE, stat.S_IFREG),
-    tarfile.AREGTYPE: (PathKind.FILE, stat.S_IFREG),
-    tarfile.CONTTYPE: (PathKind.FILE, stat.S_IFREG),
-    tarfile.DIRTYPE: (PathKind.DIRECTORY, stat.S_IFDIR),
-    tarfile.SYMTYPE: (PathKind.SYMLINK, stat.S_IFLNK),
-    tarfile.CHRTYPE: (PathKind.OTHER, stat.S_IFCHR),
-    tarfile.BLKTYPE: (PathKind.OTHER, stat.S_IFBLK),
-    tarfile.FIFOTYPE: (PathKind.OTHER, stat.S_IFIFO),
-}
 
 
 @attrs.frozen
@@ -61,7 +51,7 @@ def entry_of(member: tarfile.TarInfo) -> Entry | None:
     """Describe a layer member; None for a hard link (it takes its target's entry)."""
     if member.islnk():
         return None
-    kind, type_bits = _TYPES.get(member.type, (PathKind.FILE, stat.S_IFREG))
+    kind, type_bits = TAR_KINDS.get(member.type, (PathKind.FILE, stat.S_IFREG))
     # Linux gives every symbolic link the mode 0777, whatever the header says.
     perms = 0o777 if kind is PathKind.SYMLINK else member.mode & 0o7777
     device = (member.devmajor, member.devminor) if member.ischr() or member.isblk() else None

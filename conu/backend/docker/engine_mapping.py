@@ -9,12 +9,11 @@ headers :class:`~conu.apidefs.metadata.PathInfo`, and a
 
 from __future__ import annotations
 
-import os
 import stat
-import tarfile
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from conu.apidefs.files import path_info_of as path_info
 from conu.apidefs.metadata import PathInfo, PathKind
 from conu.apidefs.specs import ContainerInfo, ContainerState, ImageInfo, PortBinding, RunSpec
 
@@ -26,17 +25,6 @@ __all__ = [
     "listed_container_info",
     "path_info",
 ]
-
-_KINDS = {
-    tarfile.REGTYPE: (PathKind.FILE, stat.S_IFREG),
-    tarfile.AREGTYPE: (PathKind.FILE, stat.S_IFREG),
-    tarfile.DIRTYPE: (PathKind.DIRECTORY, stat.S_IFDIR),
-    tarfile.SYMTYPE: (PathKind.SYMLINK, stat.S_IFLNK),
-    tarfile.LNKTYPE: (PathKind.HARDLINK, stat.S_IFREG),
-    tarfile.CHRTYPE: (PathKind.OTHER, stat.S_IFCHR),
-    tarfile.BLKTYPE: (PathKind.OTHER, stat.S_IFBLK),
-    tarfile.FIFOTYPE: (PathKind.OTHER, stat.S_IFIFO),
-}
 
 
 def label_filters(labels: Mapping[str, str] | None) -> dict[str, list[str]] | None:
@@ -153,20 +141,6 @@ def image_info(doc: Mapping[str, Any]) -> ImageInfo:
         labels=config.get("Labels") or doc.get("Labels") or {},
         created=doc.get("Created"),
         raw=doc,
-    )
-
-
-def path_info(member: tarfile.TarInfo) -> PathInfo:
-    """Describe a path as ``lstat`` would, from its header in the engine's archive."""
-    kind, type_bits = _KINDS.get(member.type, (PathKind.OTHER, 0))
-    return PathInfo(
-        name=os.path.basename(member.name.rstrip("/")),
-        kind=kind,
-        mode=type_bits | (member.mode & 0o7777),
-        uid=member.uid,
-        gid=member.gid,
-        size=0 if kind in (PathKind.DIRECTORY, PathKind.SYMLINK) else member.size,
-        link_target=member.linkname or None,
     )
 
 
