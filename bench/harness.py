@@ -13,11 +13,13 @@ the whole call's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -58,6 +60,8 @@ class Scenario:
     """Called after the warm-up, so that ``extra`` reports on the timed repetitions only."""
     extra_targets: dict[str, float] = field(default_factory=dict)
     """The highest acceptable value of some of the ``extra`` numbers, by key."""
+    around: Callable[[], AbstractContextManager[object]] | None = None
+    """A context the whole scenario (warm-up and repetitions) runs in, e.g. a load."""
 
 
 @dataclass
@@ -101,9 +105,7 @@ def _timed(fn: Callable[[], object]) -> float:
     return outcome.seconds if isinstance(outcome, Measured) else elapsed
 
 
-def run_scenario(scenario: Scenario, reps: int, warmup: int = 1) -> Result:
-    """Warm up, then time ``reps`` (or the scenario's own) interleaved repetitions."""
-    reps = min(reps, scenario.reps) if scenario.reps else reps
+def _repeat(scenario: Scenario, reps: int, warmup: int) -> tuple[list[float], list[float]]:
     for _ in range(warmup):
         scenario.conu()
         scenario.raw()
@@ -118,6 +120,14 @@ def run_scenario(scenario: Scenario, reps: int, warmup: int = 1) -> Result:
         else:
             conu_times.append(_timed(scenario.conu))
             raw_times.append(_timed(scenario.raw))
+    return conu_times, raw_times
+
+
+def run_scenario(scenario: Scenario, reps: int, warmup: int = 1) -> Result:
+    """Warm up, then time ``reps`` (or the scenario's own) interleaved repetitions."""
+    reps = min(reps, scenario.reps) if scenario.reps else reps
+    with scenario.around() if scenario.around else contextlib.nullcontext():
+        conu_times, raw_times = _repeat(scenario, reps, warmup)
     ratios = [c / r for c, r in zip(conu_times, raw_times, strict=True)]
     return Result(
         name=scenario.name,

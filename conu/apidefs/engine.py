@@ -19,7 +19,8 @@ The primitives, by concept:
 * images: :meth:`~Engine.inspect_image`, :meth:`~Engine.list_images`,
   :meth:`~Engine.pull_image`, :meth:`~Engine.push_image`, :meth:`~Engine.tag_image`,
   :meth:`~Engine.remove_image`, :meth:`~Engine.build_image`, :meth:`~Engine.save_image`,
-  :meth:`~Engine.load_image`, :meth:`~Engine.image_history`;
+  :meth:`~Engine.load_image`, :meth:`~Engine.image_history`, :meth:`~Engine.image_layers`
+  (a view of an image's files read from the engine's storage, when it has one);
 * session resources: :meth:`~Engine.list_session_labels`, :meth:`~Engine.remove_session`;
 * the engine itself: :attr:`~Engine.capabilities`, :meth:`~Engine.container_state`,
   :meth:`~Engine.container_address`, :meth:`~Engine.cli_command`.
@@ -116,6 +117,26 @@ class Engine(ImagePrimitives):
         same options and creates the container through :meth:`create_container`.
         """
         return None
+
+    def run_options_spec(
+        self, image_id: str, options: Sequence[str], command: Sequence[str]
+    ) -> RunSpec | None:
+        """Return the container ``<cli> run -d <options> <image_id> <command>`` creates, for
+        ``run_via_binary`` to create and start through :meth:`create_container`; None when
+        only the client can run those options (it then runs).
+
+        By default: None for an engine with a client (:meth:`cli_command`); otherwise the
+        options read with :func:`conu.apidefs.running.spec_from_options` (options it does
+        not know are ignored).
+
+        Raises:
+            InvalidArgument: an option has a malformed value (an engine without a client).
+        """
+        if self.cli_command() is not None:
+            return None
+        from conu.apidefs.running import spec_from_options
+
+        return spec_from_options(image_id, list(options), list(command))
 
     # -- containers -----------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ container's :class:`~conu.apidefs.specs.ContainerInfo` and the engine's
 from __future__ import annotations
 
 import contextlib
-import functools
 import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -100,6 +99,9 @@ class PortsMixin:
     def wait_for_port(self, port: int, timeout: float = 10, **probe_kwargs: Any) -> None:
         """Block until a process in the container accepts connections on ``port``.
 
+        Where the port is reached from (:meth:`get_endpoint`) is resolved once per wait,
+        when the container has an address, not at every try.
+
         Args:
             port: container port.
             timeout: seconds to wait; -1 waits without limit.
@@ -115,8 +117,22 @@ class PortsMixin:
         probe_kwargs.setdefault("pause", 0.01)
         if timeout != -1:
             timeout_seconds(timeout)
-        check = functools.partial(self.is_port_open, port_number(port), timeout=0.5)
-        Probe(timeout=timeout, fnc=check, **probe_kwargs).run()
+        number = port_number(port)
+        resolved: list[Endpoint] = []
+
+        def container_accepts(container: str, port: int) -> bool:
+            if not resolved:
+                try:
+                    resolved.append(self.get_endpoint(port))
+                except ConuException:  # no address yet (or not published yet)
+                    return False
+            return port_accepts(resolved[0], timeout=0.5)
+
+        container = self.get_id()[:12]
+        probe = Probe(
+            timeout, fnc=container_accepts, container=container, port=number, **probe_kwargs
+        )
+        probe.run()
 
     def open_connection(self, port: int | None = None) -> socket.socket:
         """Open a TCP connection to ``port`` (default: the first exposed port).

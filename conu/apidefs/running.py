@@ -5,6 +5,7 @@ otherwise by reading the same options and creating the container through the eng
 from __future__ import annotations
 
 import copy
+import logging
 import shutil
 import subprocess
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,6 +18,7 @@ from conu.exceptions import (
     ContainerFailed,
     ContainerNotFound,
     ConuException,
+    EngineUnreachable,
 )
 from conu.labels import ARTIFACT_LABEL, session_labels
 from conu.probes import wait_for
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from conu.apidefs.image import Image
 
 __all__ = ["make_builder", "run_detached", "run_foreground", "spec_from_options"]
+
+logger = logging.getLogger(__name__)
 
 RUN_TIMEOUT = 120
 """Seconds ``<client> run -d`` may take (the image is local: conu runs it by id)."""
@@ -88,30 +92,51 @@ def _discard(image: Image, cid: str) -> None:
 
 
 def run_detached(image: Image, builder: RunBuilder, volumes: Any) -> Container:
-    """Run ``<client> run -d`` for ``image`` and return its container; without a client,
-    create and start it from the parsed options.
+    """Run ``<client> run -d`` for ``image`` and return its container. When the engine
+    gives the same container for the options (:meth:`Engine.run_options_spec`, always for
+    an engine without a client) and the builder's command line is not customised, it is
+    created and started through the API instead.
 
     Raises:
         ContainerFailed: the run failed; a container it created is removed.
     """
-    cli = image._engine("run_via_binary").cli_command()
+    engine = image._engine("run_via_binary")
+    cli = engine.cli_command()
+    if cli is None or _plain(builder):
+        options = [*builder.options, *volume_options(volumes)]
+        spec = engine.run_options_spec(image.get_id(), options, builder.arguments)
+        if spec is not None:
+            return _run_spec(image, spec, builder)
     if cli is None:
-        return _run_parsed(image, builder, volumes)
+        raise engine.unsupported("run_via_binary")
     with cidfile("run-") as cid_path:
         argv = _argv(image, builder, cli, ["-d", *volume_options(volumes), f"--cidfile={cid_path}"])
         try:
             done = subprocess.run(argv, capture_output=True, timeout=RUN_TIMEOUT, check=False)
         except subprocess.TimeoutExpired as exc:
-            _discard(image, read_cid(cid_path))
+            _discard_quietly(image, read_cid(cid_path))
             msg = f"{' '.join(argv)!r} did not finish within {RUN_TIMEOUT}s"
             raise ContainerFailed(msg) from exc
         cid = read_cid(cid_path)
     if done.returncode != 0:
-        _discard(image, cid)
+        _discard_quietly(image, cid)
         error = done.stderr.decode("utf-8", "replace").strip()
         msg = f"Container exited with an error: {done.returncode}: {error}"
         raise ContainerFailed(msg)
     return _container(image, cid)
+
+
+def _plain(builder: RunBuilder) -> bool:
+    """Whether ``builder`` runs the engine's own ``run`` (nothing customised but options
+    and arguments)."""
+    kind = type(builder)
+    return (
+        builder.binary in ([], list(kind.BINARY))
+        and not builder.global_options
+        and builder.command == ["run"]
+        and kind.build is RunBuilder.build
+        and kind._parts is RunBuilder._parts
+    )
 
 
 def run_foreground(
@@ -169,18 +194,40 @@ def _started(container: Container) -> bool:
         return True
 
 
-def _run_parsed(image: Image, builder: RunBuilder, volumes: Any) -> Container:
-    options = [*builder.options, *volume_options(volumes)]
-    spec = spec_from_options(image.get_id(), options, builder.arguments)
+def _exit_status(exc: ConuException) -> int:
+    """The status the client exits with for ``exc``: 127 for a missing executable, 126 for
+    one that cannot be executed, 125 for any other refusal of the engine."""
+    if isinstance(exc, CommandDoesNotExistException):
+        return 127
+    return 126 if "permission denied" in str(exc).lower() else 125
+
+
+def _run_spec(image: Image, spec: RunSpec, builder: RunBuilder) -> Container:
+    """Create and start the container of ``spec`` (as the client would, failing the same
+    way: ``ContainerFailed`` with the client's exit status)."""
     engine = image._engine("run_via_binary")
-    cid = engine.create_container(spec)
+    what = f"cannot run {builder.arguments or 'the default command'!r} in {image}"
+    cid = ""
     try:
+        cid = engine.create_container(spec)
         engine.start_container(cid)
+    except EngineUnreachable:
+        _discard_quietly(image, cid)
+        raise
     except ConuException as exc:
-        _discard(image, cid)
-        msg = f"cannot run {builder.arguments or 'the default command'!r} in {image}: {exc}"
+        _discard_quietly(image, cid)
+        msg = f"Container exited with an error: {_exit_status(exc)}: {what}: {exc}"
         raise ContainerFailed(msg) from exc
+    if spec.name:
+        return image.container_class(image, cid, name=spec.name, engine=image.engine)
     return _container(image, cid)
+
+
+def _discard_quietly(image: Image, cid: str) -> None:
+    try:
+        _discard(image, cid)
+    except ConuException:  # already gone (--rm) or the engine is away
+        logger.debug("cannot remove container %s after a failed run", cid[:12], exc_info=True)
 
 
 def _bindings(value: Any) -> tuple[PortBinding, ...]:

@@ -492,3 +492,21 @@ def test_logs_follow_tty(run: Callable[..., Any]) -> None:
 def test_logs_empty(sleeper: Any) -> None:
     assert list(sleeper.logs()) == []
     assert sleeper.logs_unicode() == ""
+
+
+def test_wait_for_port_resolves_the_endpoint_once(
+    busybox_image: Any, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = run(["sh", "-c", "sleep 1; exec httpd -f -p 8080"], ["-p", "8080"])
+    inspected: list[str] = []
+    original = c.engine.inspect_container
+
+    def counted(container_id: str) -> Any:
+        inspected.append(container_id)
+        return original(container_id)
+
+    monkeypatch.setattr(c.engine, "inspect_container", counted)
+    c.wait_for_port(8080, timeout=10)  # about a hundred tries over the second
+    assert len(inspected) == 1
+    with pytest.raises(ProbeTimeout, match=rf"container='{c.get_id()[:12]}', port=9\b"):
+        c.wait_for_port(9, timeout=0.3)

@@ -287,3 +287,12 @@ def test_image_wrong_types() -> None:
         DockerImage("conu-test/busybox", DockerImagePullPolicy.NEVER)
     with pytest.raises(ConuException):
         DockerImage("conu-test/busybox", pull_policy="never")
+
+
+def test_run_via_api_runtime_reaches_the_engine(busybox_image: Any, engine: Any) -> None:
+    # docker-py's create_container(runtime=) puts it where the engine ignores it
+    before = _session_ids(engine)
+    params = DockerContainerParameters(command=["true"], runtime="conu-no-such-runtime")
+    with pytest.raises(ConuException, match="conu-no-such-runtime"):
+        busybox_image.run_via_api(params)
+    assert _session_ids(engine) == before

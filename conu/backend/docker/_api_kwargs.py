@@ -28,7 +28,6 @@ CREATE_SAME_NAME = (
     "mac_address",
     "name",
     "platform",
-    "runtime",
     "stdin_open",
     "stop_signal",
     "tty",
@@ -49,6 +48,7 @@ HOST_SAME_NAME = (
     "privileged",
     "publish_all_ports",
     "read_only",
+    "runtime",  # docker-py's create_container(runtime=) goes where the engine ignores it
 )
 
 

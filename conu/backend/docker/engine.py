@@ -11,13 +11,13 @@ not import ``docker``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from conu.apidefs.backend import Capability
 from conu.apidefs.engine import RESOURCE_KINDS, Engine
-from conu.apidefs.specs import ContainerInfo, ContainerState
+from conu.apidefs.specs import ContainerInfo, ContainerState, RunSpec
 from conu.backend.docker.engine_containers import ContainerPrimitives
 from conu.backend.docker.engine_files import FilePrimitives
 from conu.backend.docker.engine_images import ImagePrimitives
@@ -78,6 +78,16 @@ class DockerEngine(ContainerPrimitives, FilePrimitives, ImagePrimitives, Engine)
     def cli_command(self) -> list[str] | None:
         """Return ``["docker"]``."""
         return ["docker"]
+
+    def run_options_spec(
+        self, image_id: str, options: Sequence[str], command: Sequence[str]
+    ) -> RunSpec | None:
+        """Return what ``docker run -d <options> <image_id> <command>`` creates, when every
+        option maps exactly onto the API (:mod:`conu.backend.docker.cli_equivalent`); None
+        otherwise, or when ``$CONU_RUN_VIA_BINARY`` is ``cli``: the client runs then."""
+        from conu.backend.docker.cli_equivalent import run_spec
+
+        return run_spec(image_id, options, command)
 
     # -- Docker's own extras (not engine primitives) -----------------------------------------
 

@@ -44,6 +44,8 @@ class ContainerPrimitives(DockerBoundary):
 
         ``spec.engine_options["create"]`` and ``["host_config"]`` are more keyword arguments
         of ``create_container`` and ``create_host_config``; they win over the spec's fields.
+        ``["host_config_defaults"]`` are fields of the API's ``HostConfig`` itself (``{"Dns":
+        []}``), set where those arguments left them out.
 
         Raises:
             ImageNotFound: the engine does not hold ``spec.image``.
@@ -53,6 +55,8 @@ class ContainerPrimitives(DockerBoundary):
 
         def make() -> str:
             host_config = self.client.create_host_config(**host)
+            for field, value in (spec.engine_options.get("host_config_defaults") or {}).items():
+                host_config.setdefault(field, value)
             created = self.client.create_container(spec.image, host_config=host_config, **create)
             return str(created["Id"])
 
