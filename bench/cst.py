@@ -9,6 +9,10 @@ minbase, made by ``scripts/debian-image.sh``).
 * ``-j 4`` and ``-j 8`` against a serial run of the same failure configuration
   (``tests/images/debian/failure-test.yaml``): both sides are conu (the "raw" column is the
   serial run); target: the parallel run ≤ 0.5 of the serial wall time.
+* The engine's floor for that: the failure configuration's command tests as bare SDK calls
+  (a container each: create, start, wait, logs, remove), all at once in threads (the
+  "conu" column) against one after the other. No target: it shows how far parallel
+  container runs can go on this machine, whatever runs them.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import io
 import os
 import subprocess
 import tarfile
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from harness import Scenario
@@ -62,11 +67,30 @@ def _raw_license(client: Any, ident: str) -> int:
     return found
 
 
+def _raw_command(client: Any, ident: str, argv: list[str]) -> bytes:
+    """One command test's container, the SDK way."""
+    cid = client.create_container(
+        ident, entrypoint=argv[:1], command=argv[1:], labels=session_labels()
+    )["Id"]
+    try:
+        client.start(cid)
+        client.wait(cid, timeout=60)
+        return bytes(client.logs(cid))
+    finally:
+        client.remove_container(cid, force=True)
+
+
+def _raw_commands(client: Any, ident: str, commands: list[list[str]], threads: int) -> None:
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda argv: _raw_command(client, ident, argv), commands))
+
+
 def scenarios(image: DockerImage) -> list[Scenario]:
     """The license test and the parallel failure run on ``image``."""
     client, ident = get_client(), image.get_id()
     license_config = parse({"schemaVersion": "2.0.0", "licenseTests": [{"debian": True}]}, "l")
     failure = load(FAILURE)
+    commands = [[t.command, *t.args] for t in failure.command_tests]
     packages = len(image.list_directory("/usr/share/doc"))
     seconds: list[float] = []
 
@@ -96,5 +120,13 @@ def scenarios(image: DockerImage) -> list[Scenario]:
                 note="both conu; the raw column is the serial run",
             )
             for jobs in (4, 8)
+        ),
+        Scenario(
+            name=f"engine floor: the {len(commands)} command tests' containers, raw SDK, "
+            "at once vs one by one",
+            conu=lambda: _raw_commands(client, ident, commands, len(commands)),
+            raw=lambda: _raw_commands(client, ident, commands, 1),
+            reps=5,
+            note="both raw SDK; the conu column runs them in threads, the raw one serially",
         ),
     ]

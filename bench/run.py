@@ -33,6 +33,7 @@ CST_NAMES = (
     "CST license test, Debian minbase (NN packages)",
     "CST failure config, Debian: -j 4 vs serial",
     "CST failure config, Debian: -j 8 vs serial",
+    "engine floor: the N command tests' containers, raw SDK, at once vs one by one",
 )
 """cst's scenarios (the Debian image is made, once per machine, only when one may run)."""
 
