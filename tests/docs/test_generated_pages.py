@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conu_docs.examples import code_blocks, kind_of
+from conu_docs.examples import Block, code_blocks, for_engine, kind_of
 from conu_docs.pages import backend_page, class_pages, render
 from conu_docs.support import method_support
 from docs_seed import ROOT, SeedMethod
@@ -229,11 +229,50 @@ def test_archive_methods_listed_unsupported_raise_unsupported_operation(
 # -- the user guide's examples are all of a kind the tests run ----------------------------
 
 
-def test_every_guide_example_is_run_or_marked() -> None:
+def test_every_guide_example_is_of_a_kind_the_tests_run() -> None:
     blocks = [
         b for page in sorted((ROOT / "docs" / "guide").glob("*.rst")) for b in code_blocks(page)
     ]
     kinds = [kind_of(b) for b in blocks]
     assert "invalid" not in kinds, [b.where for b in blocks if kind_of(b) == "invalid"]
     assert kinds.count("python") + kinds.count("console") + kinds.count("pytest") >= 20
-    assert kinds.count("not-run") <= 3, [b.where for b in blocks if kind_of(b) == "not-run"]
+    # `make demo` in the repository's root, and the example of a TLS engine elsewhere
+    classes = {c for b in blocks for c in b.classes}
+    assert classes == {"repository-root", "remote-engine"}, classes
+
+
+def _block(code: str, language: str = "console", **options: str) -> Block:
+    return Block(Path("page.rst"), 1, language, code, options)
+
+
+REMOTE_EXAMPLE = """\
+$ export DOCKER_HOST=tcp://build-host.example:2376 DOCKER_TLS_VERIFY=1
+$ export DOCKER_CERT_PATH=~/.docker/build-host
+$ pytest test_remote.py
+"""
+
+
+def test_an_example_only_shown_or_of_an_unknown_class_is_an_error_of_the_page() -> None:
+    assert kind_of(_block("$ make demo\n", **{"class": "not-run"})) == "invalid"
+    assert kind_of(_block("$ make demo\n", **{"class": "highlighted"})) == "invalid"
+    assert kind_of(_block("$ make demo\n", **{"class": "repository-root"})) == "console"
+    assert kind_of(_block("print(1)\n", "python", **{"class": "repository-root"})) == "invalid"
+    assert kind_of(_block(REMOTE_EXAMPLE, **{"class": "remote-engine"})) == "console"
+    both = {"class": "remote-engine repository-root"}
+    assert kind_of(_block(REMOTE_EXAMPLE, **both)) == "invalid"
+    real_host = REMOTE_EXAMPLE.replace("build-host.example", "10.0.0.2")
+    assert kind_of(_block(real_host, **{"class": "remote-engine"})) == "invalid"
+
+
+def test_a_remote_engine_example_runs_against_the_tls_engine_the_tests_are_given() -> None:
+    block = _block(REMOTE_EXAMPLE, **{"class": "remote-engine"})
+    assert for_engine(block, {}) is None
+    assert for_engine(block, {"DOCKER_HOST": "unix:///var/run/docker.sock"}) is None
+    plain = {"DOCKER_HOST": "tcp://10.0.0.2:2375", "DOCKER_CERT_PATH": "/certs"}
+    assert for_engine(block, plain) is None  # no TLS
+    tls = {"DOCKER_HOST": "tcp://10.0.0.2:2376", "DOCKER_TLS_VERIFY": "1"}
+    assert for_engine(block, {**tls, "DOCKER_CERT_PATH": "/var/lib/the certs"}) == (
+        "$ export DOCKER_HOST=tcp://10.0.0.2:2376 DOCKER_TLS_VERIFY=1\n"
+        "$ export DOCKER_CERT_PATH='/var/lib/the certs'\n"
+        "$ pytest test_remote.py\n"
+    )

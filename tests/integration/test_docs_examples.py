@@ -2,17 +2,29 @@
 
 One test per page: its files are written to a fresh directory (with ``examples`` and
 ``docs`` linked to the repository's, as in a checkout), then its examples run in order
-there, as conu_docs.examples describes: Python in one namespace per page, ``console``
-commands with a shell, ``test_*.py`` files with pytest. A broken example fails its page's
-test, naming the page and the line. Whatever the Python examples leave running is removed,
-and fails the test.
+there, as conu_docs.examples describes: Python in one namespace per page (the directory
+first on ``sys.path``, so the page's modules import), ``console`` commands with a shell,
+``test_*.py`` files with pytest. A ``repository-root`` console block runs in the
+repository's root instead (``make demo``, as a reader of the quick start types it). A
+``remote-engine`` console block runs only when the tests are given an engine over TCP with
+TLS (``make test-remote``): with its placeholders replaced by that engine's address and
+certificate directory, and without the ``DOCKER_*`` variables of the tests, so that its own
+``export`` lines are what points it there. Against a local engine (``make test``) it cannot
+run: the page's test still runs everything else, and says which block it did not run (a
+warning in pytest's summary, and a ``not run`` property of the test); where it ran, the
+test says so too (a ``ran`` property, and in its captured output).
+
+A broken example fails its page's test, naming the page and the line. Whatever the Python
+examples leave running is removed, and fails the test.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,10 +35,18 @@ ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "guide"
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
-from conu_docs.examples import Block, code_blocks, kind_of  # noqa: E402
+from conu_docs.examples import (  # noqa: E402
+    REMOTE_ENGINE,
+    REPOSITORY_ROOT,
+    Block,
+    code_blocks,
+    for_engine,
+    kind_of,
+)
 
 PAGES = sorted(GUIDE.glob("*.rst"))
 COMMAND_TIMEOUT = 600
+_ENGINE_VARIABLES = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +69,10 @@ def page_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.pop("PYTEST_XDIST_WORKER", None)  # the commands are sessions of their own
+    # The commands are sessions of their own, typed in a shell: not an xdist worker, not a
+    # sub-make of the `make test` that may be running these tests.
+    for name in ("PYTEST_XDIST_WORKER", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
+        env.pop(name, None)
     return env
 
 
@@ -79,16 +102,20 @@ def _commands(block: Block) -> Iterator[tuple[int, str]]:
         yield line, command
 
 
-def _run_console(block: Block, where: Path) -> None:
+def _run_console(block: Block, where: Path, unset: tuple[str, ...] = ()) -> None:
     """Run the block's commands in one shell (variables carry over), stopping at the first
-    that fails; a marker before each names its line."""
+    that fails; a marker before each names its line. ``unset``: variables the shell does not
+    get."""
     script = ["set -e"]
     for line, command in _commands(block):
         script += [f"echo '>>> {block.page.name}:{line}' >&2", command]
+    environment = _environment()
+    for name in unset:
+        environment.pop(name, None)
     done = subprocess.run(
         ["bash", "-c", "\n".join(script)],
         cwd=where,
-        env=_environment(),
+        env=environment,
         capture_output=True,
         timeout=COMMAND_TIMEOUT,
         check=False,
@@ -98,6 +125,21 @@ def _run_console(block: Block, where: Path) -> None:
         failed = errors.rsplit(">>> ", 1)[-1].split("\n", 1)[0] if ">>> " in errors else "?"
         output = done.stdout.decode("utf-8", "replace") + errors
         pytest.fail(f"{failed}: the command exited with {done.returncode}:\n{output}")
+
+
+def _run_remote(block: Block, where: Path) -> tuple[bool, str]:
+    """Run a ``remote-engine`` block against the engine over TCP with TLS the tests are given,
+    if any; return whether it ran, and a line that says so (or why not)."""
+    code = for_engine(block, os.environ)
+    if code is None:
+        return False, (
+            f"{block.where}: not run: it needs an engine over TCP with TLS (DOCKER_HOST=tcp://..., "
+            f"DOCKER_TLS_VERIFY, DOCKER_CERT_PATH; `make test-remote` gives one), and the tests "
+            f"have {os.environ.get('DOCKER_HOST') or 'the local socket'}"
+        )
+    # Only the block's own exports point its commands at the engine.
+    _run_console(dataclasses.replace(block, code=code), where, unset=_ENGINE_VARIABLES)
+    return True, f"{block.where}: ran against {os.environ['DOCKER_HOST']}"
 
 
 def _run_pytest(block: Block, where: Path) -> None:
@@ -121,8 +163,9 @@ def _session_containers(backend: Any) -> set[str]:
     return {c.id for c in backend.engine.list_containers(labels={SESSION_LABEL: SESSION_ID})}
 
 
-def run_page(page: Path, where: Path) -> None:
-    """Write the page's files into ``where``, then run its examples in order."""
+def run_page(page: Path, where: Path) -> list[tuple[bool, str]]:
+    """Write the page's files into ``where``, then run its examples in order; return what
+    the remote-engine blocks did (ran, or not run and why)."""
     blocks = code_blocks(page)
     invalid = [b.where for b in blocks if kind_of(b) == "invalid"]
     assert not invalid, f"code blocks of no runnable kind (see conu_docs.examples): {invalid}"
@@ -131,23 +174,45 @@ def run_page(page: Path, where: Path) -> None:
             assert block.caption is not None
             (where / block.caption).write_text(block.code, encoding="utf-8")
     namespace: dict[str, Any] = {"__name__": f"guide_{page.stem}"}
-    for block in blocks:
-        kind = kind_of(block)
-        if kind == "python":
-            _run_python(block, namespace)
-        elif kind == "console":
-            _run_console(block, where)
-        elif kind == "pytest" and block.caption != "conftest.py":
-            _run_pytest(block, where)
+    remote: list[tuple[bool, str]] = []
+    sys.path.insert(0, str(where))
+    try:
+        for block in blocks:
+            kind = kind_of(block)
+            if kind == "python":
+                _run_python(block, namespace)
+            elif kind == "console" and REMOTE_ENGINE in block.classes:
+                remote.append(_run_remote(block, where))
+            elif kind == "console":
+                _run_console(block, ROOT if REPOSITORY_ROOT in block.classes else where)
+            elif kind == "pytest" and block.caption != "conftest.py":
+                _run_pytest(block, where)
+    finally:
+        sys.path.remove(str(where))
+        for name, module in list(sys.modules.items()):  # the page's modules go with it
+            if Path(getattr(module, "__file__", None) or "/").is_relative_to(where):
+                del sys.modules[name]
+    return remote
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.stem)
-def test_guide_page_examples(page: Path, guide_images: None, backend: Any, page_dir: Path) -> None:
+def test_guide_page_examples(
+    page: Path,
+    guide_images: None,
+    backend: Any,
+    page_dir: Path,
+    request: pytest.FixtureRequest,
+) -> None:
     before = _session_containers(backend)
     try:
-        run_page(page, page_dir)
+        remote = run_page(page, page_dir)
     finally:
         leaked = _session_containers(backend) - before
         for cid in leaked:
             backend.engine.remove_container(cid, force=True, volumes=True)
     assert not leaked, f"the examples of {page.name} left {len(leaked)} container(s) behind"
+    for ran, note in remote:
+        print(note)
+        request.node.user_properties.append(("ran" if ran else "not run", note))
+        if not ran:
+            warnings.warn(note, UserWarning, stacklevel=1)
