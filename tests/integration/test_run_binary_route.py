@@ -86,11 +86,11 @@ def test_the_client_runs_when_needed(
 
 def test_failures_as_the_client_reports_them(busybox_image: DockerImage, engine: Any) -> None:
     before = _ids(engine)
-    with pytest.raises(ContainerFailed, match="Container exited with an error: 127: .*waldo"):
+    with pytest.raises(ContainerFailed, match=r"Container exited with an error: 127: .*waldo"):
         busybox_image.run_via_binary(command=["waldo"])
     with pytest.raises(ContainerFailed, match="Container exited with an error: 126: "):
         busybox_image.run_via_binary(command=["/etc/motd"])  # not executable
-    with pytest.raises(ContainerFailed, match="Container exited with an error: 125: .*no-such"):
+    with pytest.raises(ContainerFailed, match=r"Container exited with an error: 125: .*no-such"):
         busybox_image.run_via_binary(command=["true"], additional_opts=["--runtime", "no-such"])
     assert _ids(engine) == before
 
