@@ -1,7 +1,9 @@
-"""One file's presence in a small (2 MB) and a big (> 100 MB) image.
+"""File checks on a small (2 MB) and a big (> 100 MB) image, and unpacking the big one.
 
-conu: ``DockerImage.file_is_present(path)``. Raw: what one does with the SDK alone:
-create a container of the image, ``get_archive`` the path, remove the container.
+conu: ``DockerImage.file_is_present(path)``, ``read_file``, ``path_info`` and
+``list_directory``; on a local overlay2 engine they read the image's layers (no container).
+Raw: what one does with the SDK alone: create a container of the image, ``get_archive`` the
+path (the whole stream read), remove the container.
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ from conu.labels import session_labels
 
 BIG_BYTES = 105 * 1000 * 1000
 PATH = "/etc/motd"
+CHECKS = (
+    ("file_is_present", PATH),
+    ("read_file", PATH),
+    ("path_info", PATH),
+    ("list_directory", "/etc"),
+)
+"""The file checks timed: the method of ``DockerImage`` and the path it is given."""
+CHECK_TARGET = 0.05
+"""conu's file checks read the layers: at most 1/20 of the raw create + archive + remove."""
 
 
 def _raw_file_is_present(client: Any, image_id: str, path: str) -> bool:
@@ -84,19 +95,21 @@ def build_big_image() -> DockerImage:
 
 
 def scenarios(small: DockerImage, big: DockerImage) -> list[Scenario]:
-    """The file-presence scenarios on ``small`` and ``big``."""
+    """The file-check scenarios on ``small`` and ``big``, and the unpacking of ``big``."""
     client = get_client()
     made = []
-    for label, image in (("2 MB", small), (f"{big.inspect()['Size'] / 1e6:.0f} MB", big)):
-        ident = image.get_id()
-        made.append(
-            Scenario(
-                name=f"file_is_present, {label} image",
-                conu=lambda image=image: image.file_is_present(PATH),
-                raw=lambda ident=ident: _raw_file_is_present(client, ident, PATH),
-                target=1.2,
+    for method, path in CHECKS:
+        for label, image in (("2 MB", small), (f"{big.inspect()['Size'] / 1e6:.0f} MB", big)):
+            ident = image.get_id()
+            check = getattr(image, method)
+            made.append(
+                Scenario(
+                    name=f"{method}, {label} image",
+                    conu=lambda check=check, path=path: check(path),
+                    raw=lambda ident=ident, path=path: _raw_file_is_present(client, ident, path),
+                    target=CHECK_TARGET,
+                )
             )
-        )
     made.append(
         Scenario(
             name=f"mount (unpack) the {big.inspect()['Size'] / 1e6:.0f} MB image",

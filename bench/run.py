@@ -40,8 +40,11 @@ CST_NAMES = (
 # The names of image_files' scenarios with each digit as N (their sizes are known only once
 # the big image is built), to skip building that image when --only cannot select them.
 IMAGE_FILE_NAMES = (
-    "file_is_present, N MB image",
-    "file_is_present, NNN MB image",
+    *(
+        f"{method}, {size} MB image"
+        for method in ("file_is_present", "read_file", "path_info", "list_directory")
+        for size in ("N", "NNN")
+    ),
     "mount (unpack) the NNN MB image",
 )
 

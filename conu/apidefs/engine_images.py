@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import os
 
+    from conu.apidefs.layers import LayerView
     from conu.apidefs.specs import BuildSpec, ImageInfo
     from conu.exceptions import UnsupportedOperation
     from conu.utils.reference import Reference
@@ -83,3 +84,24 @@ class ImagePrimitives(abc.ABC):
         """Return the ids of the image's layers, newest first (``"<missing>"`` for layers
         built elsewhere)."""
         raise self.unsupported("image_history")
+
+    def image_layers(self, image_id: str) -> LayerView | None:
+        """Return a read-only view of image ``image_id``'s files, read from the engine's
+        storage on this host, or None: there is none, and conu's file checks of the image
+        ask a helper container instead (create, archive read, remove).
+
+        Optional: the default is None. An engine returns a view only when reading its storage
+        is safe and answers exactly what its archive primitives answer about a container of
+        the image that was created and never started (the same
+        :class:`~conu.apidefs.metadata.PathInfo`, the same missing paths, the same
+        contents), and only while the image exists: for an image that is gone it returns
+        None, so that the helper container's creation raises
+        :class:`~conu.exceptions.ImageNotFound` as before.
+
+        Args:
+            image_id: the image's id, as :meth:`inspect_image` reports it.
+
+        Returns:
+            the :class:`~conu.apidefs.layers.LayerView`, or None.
+        """
+        return None

@@ -30,14 +30,17 @@ __all__ = [
     "absolute",
     "copy_from",
     "copy_to",
+    "link_step",
     "list_names",
     "path_info_of",
     "read_bytes",
+    "refusal",
     "walk",
 ]
 
 _KIND_NAMES = {PathKind.FILE: "a regular file", PathKind.DIRECTORY: "a directory"}
 MAX_LINKS = 40
+"""Symlinks followed in a row before a path counts as a loop (Linux's limit)."""
 TAR_KINDS = {
     tarfile.REGTYPE: (PathKind.FILE, stat.S_IFREG),
     tarfile.AREGTYPE: (PathKind.FILE, stat.S_IFREG),
@@ -50,7 +53,6 @@ TAR_KINDS = {
     tarfile.FIFOTYPE: (PathKind.OTHER, stat.S_IFIFO),
 }
 """What a tar member's type is, as a path kind and ``st_mode`` type bits."""
-"""Symlinks followed in a row before a path counts as a loop (Linux's limit)."""
 
 
 def absolute(path: str, argument: str = "path") -> str:
@@ -88,17 +90,27 @@ def _archive_of(
         with stream, tarfile.open(fileobj=stream, mode="r|") as tar:
             first = tar.next()
             if first is not None and first.issym():
-                target = posixpath.join(posixpath.dirname(current), first.linkname)
-                current = "/" + posixpath.normpath(target).lstrip("/")  # ".." stays at "/"
+                current = link_step(current, first.linkname)
                 continue
             if first is None or _kind(first) is not kind:
-                what = "does not exist" if first is None else f"is not {_KIND_NAMES[kind]}"
-                msg = f"cannot {verb} {path!r}: it {what}"
-                raise ConuException(msg)
+                raise refusal(path, verb, kind, exists=first is not None)
             yield tar, first
             return
-    msg = f"cannot {verb} {path!r}: it does not exist"
-    raise ConuException(msg)
+    raise refusal(path, verb, kind, exists=False)
+
+
+def link_step(current: str, target: str) -> str:
+    """Where a final symlink at ``current`` leads, as conu follows it: ``target`` joined to
+    the directory of ``current`` as written, normalized (``..`` stays at ``/``)."""
+    joined = posixpath.join(posixpath.dirname(current), target)
+    return "/" + posixpath.normpath(joined).lstrip("/")
+
+
+def refusal(path: str, verb: str, kind: PathKind, *, exists: bool) -> ConuException:
+    """The error of a read, listing or walk (``verb``) of ``path``, which is not there (or
+    leads nowhere), or ``exists`` but is not of ``kind`` (a file or a directory)."""
+    what = f"is not {_KIND_NAMES[kind]}" if exists else "does not exist"
+    return ConuException(f"cannot {verb} {path!r}: it {what}")
 
 
 def _kind(member: tarfile.TarInfo) -> PathKind:

@@ -1,9 +1,11 @@
 """Files and commands of an image, without running the image's own command.
 
-A *helper container* is created from the image (never started for file checks), asked
-through the engine's archive primitives, and always force-removed, even when the check
-fails: asking for one path costs a create, a stat or an archive read, and a remove, whatever
-the size of the image. :meth:`ImageFilesMixin.run_command` runs a command in a fresh
+File checks read the image's layers when the engine offers them on this host
+(:meth:`~conu.apidefs.engine.Engine.image_layers`, :mod:`conu.apidefs.layers`): no container.
+Otherwise a *helper container* is created from the image (never started for file checks),
+asked through the engine's archive primitives (same answers), and always force-removed, even
+when the check fails: one path costs a create, a stat or an archive read, and a remove,
+whatever the size of the image. :meth:`ImageFilesMixin.run_command` runs a command in a fresh
 container of the image instead.
 """
 
@@ -16,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from conu.apidefs import files
+from conu.apidefs import files, layers
 from conu.apidefs.backend import Capability
 from conu.apidefs.filesystem import ImageFilesystem, is_present_as
 from conu.apidefs.metadata import CommandResult, PathInfo
@@ -124,8 +126,14 @@ class ImageFilesMixin:
             if cid is not None:
                 self._engine("shared_helper").remove_container(cid, force=True, volumes=True)
 
+    def _layers(self, operation: str) -> layers.LayerView | None:
+        return self._engine(operation).image_layers(self.get_id())
+
     def _stat(self, path: str, *, follow: bool) -> PathInfo | None:
         path = files.absolute(path)
+        view = self._layers("path_info")
+        if view is not None:
+            return view.stat(path) if follow else view.lstat(path)
         with self.helper_container() as cid:
             return self._engine("path_info").stat_path(cid, path, follow=follow)
 
@@ -157,6 +165,9 @@ class ImageFilesMixin:
         Raises:
             ConuException: the file does not exist or is not a regular file.
         """
+        view = self._layers("read_file")
+        if view is not None:
+            return layers.read_bytes(view, file_path).decode("utf-8", errors="replace")
         with self.helper_container() as cid:
             data = files.read_bytes(self._engine("read_file"), cid, file_path)
         return data.decode("utf-8", errors="replace")
@@ -176,20 +187,28 @@ class ImageFilesMixin:
         Raises:
             ConuException: the path does not exist or is not a directory.
         """
+        view = self._layers("list_directory")
+        if view is not None:
+            return layers.list_names(view, path)
         with self.helper_container() as cid:
             return files.list_names(self._engine("list_directory"), cid, path)
 
     def walk(
         self, directory: str, read: Callable[[str], bool] = lambda _path: False
     ) -> Iterator[tuple[str, PathInfo, bytes | None]]:
-        """Walk ``directory`` of the image in one archive read (a final symlink followed
-        inside the image): yield ``(path relative to it, what it is as lstat says, contents
-        or None)`` for everything below it; the contents of the regular files whose
-        relative path ``read`` accepts are read on the way.
+        """Walk ``directory`` of the image in one archive read, or one pass over the layers
+        the engine offers (a final symlink followed inside the image): yield ``(path
+        relative to it, what it is as lstat says, contents or None)`` for everything below
+        it; the contents of the regular files whose relative path ``read`` accepts are read
+        on the way.
 
         Raises:
             ConuException: ``directory`` does not exist or is not a directory.
         """
+        view = self._layers("walk")
+        if view is not None:
+            yield from layers.walk(view, directory, read)
+            return
         with self.helper_container() as cid:
             yield from files.walk(self._engine("walk"), cid, directory, read)
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import collections
 import errno
 import os
+from collections.abc import Callable
 
 from conu.exceptions import UnsafePath
 
-__all__ = ["MAX_SYMLINK_EXPANSIONS", "is_within", "resolve_in_root"]
+__all__ = ["MAX_SYMLINK_EXPANSIONS", "is_within", "resolve_components", "resolve_in_root"]
 
 MAX_SYMLINK_EXPANSIONS = 40
 """How many symbolic links one resolution may expand; Linux gives up (ELOOP) at the same count."""
@@ -65,7 +66,44 @@ def resolve_in_root(root: str | os.PathLike[str], path: str, *, follow_last: boo
         OSError: a component cannot be examined (a directory without search permission).
     """
     host_root = os.path.abspath(root)
+
+    def read_link(parts: list[str]) -> str | None:
+        return _read_link(os.path.join(host_root, *parts))
+
+    where = f" in {host_root!r}"
     follow_last = follow_last or path.endswith("/")
+    resolved = resolve_components(path, read_link, follow_last=follow_last, where=where)
+    return _confined(host_root, resolved, path)
+
+
+def resolve_components(
+    path: str,
+    read_link: Callable[[list[str]], str | None],
+    *,
+    follow_last: bool = True,
+    where: str = "",
+) -> list[str]:
+    """Resolve a container path to its components, as a process chrooted at its root would.
+
+    The walk of :func:`resolve_in_root`, over any tree: ``read_link`` is asked about each
+    component (given all components up to it, already resolved) and returns the target when
+    it is a symbolic link, None otherwise (a missing component is kept as it is). ``..`` at
+    the root stays at the root, an absolute target restarts from the root and a relative one
+    from the link's directory.
+
+    Args:
+        path: the path as the container sees it; a relative one is taken from ``/``.
+        read_link: the target of the link the components name, or None.
+        follow_last: resolve the last component too when it is a link.
+        where: what the tree is, for the message (``" in '/mnt/root'"``).
+
+    Returns:
+        The resolved components (none for the root).
+
+    Raises:
+        UnsafePath: more than :data:`MAX_SYMLINK_EXPANSIONS` links had to be expanded.
+        OSError: what ``read_link`` raises.
+    """
     pending = collections.deque(_components(path))
     resolved: list[str] = []
     expansions = 0
@@ -75,20 +113,18 @@ def resolve_in_root(root: str | os.PathLike[str], path: str, *, follow_last: boo
             if resolved:
                 resolved.pop()
             continue
-        target = None
-        if pending or follow_last:
-            target = _read_link(os.path.join(host_root, *resolved, part))
+        target = read_link([*resolved, part]) if pending or follow_last else None
         if target is None:
             resolved.append(part)
             continue
         expansions += 1
         if expansions > MAX_SYMLINK_EXPANSIONS:
-            msg = f"too many levels of symbolic links resolving {path!r} in {host_root!r}"
+            msg = f"too many levels of symbolic links resolving {path!r}{where}"
             raise UnsafePath(msg)
         if target.startswith("/"):
             resolved.clear()
         pending.extendleft(reversed(_components(target)))
-    return _confined(host_root, resolved, path)
+    return resolved
 
 
 def _components(path: str) -> list[str]:

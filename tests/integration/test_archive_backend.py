@@ -115,12 +115,8 @@ def _run(*argv: str) -> None:
 
 
 def _outcome(call: Callable[..., Any], *args: Any) -> Any:
-    """What a check answers: its value, WrongFileType, or another ConuException.
-
-    Other errors are not told apart: for a path through a file, Docker's archive endpoint
-    fails (EngineError, HTTP 500 "not a directory") where the archive backend says the path
-    does not exist; both are a ConuException.
-    """
+    """What a check answers: its value, WrongFileType, or another ConuException (other
+    errors are not told apart)."""
     try:
         return call(*args)
     except WrongFileType:

@@ -310,7 +310,10 @@ def test_license_test_uses_one_helper_container(
     [result] = run_config(flags_image, config)
     elapsed = time.monotonic() - started
     assert result.passed, result.errors
-    assert len(created) == 1  # 40 packages: one helper container for every lookup
+    # 40 packages: one helper container for every lookup, none where the engine's layers
+    # are read (a local overlay2 engine).
+    layers = engine.image_layers(flags_image.get_id())
+    assert len(created) == (0 if layers is not None else 1)
     print(f"license test over 40 packages: {elapsed:.2f}s")
 
 

@@ -22,7 +22,7 @@ from conu.backend.docker.client import get_client, translate_errors
 from conu.exceptions import ContainerNotFound, ConuException, EngineError, NotFound
 from conu.utils.archive import IterStream
 
-__all__ = ["DockerBoundary", "archive_probe"]
+__all__ = ["DockerBoundary", "archive_probe", "no_such_path"]
 
 T = TypeVar("T")
 
@@ -172,4 +172,10 @@ def _nothing_there(status: int, response: Any) -> bool:
     reason = bytes(response.content).lower()  # a small error body, kept for docker-py
     if status == 404:
         return _NO_SUCH_CONTAINER.encode() not in reason
-    return status >= 500 and any(hint in reason for hint in _NOTHING_THERE)
+    return status >= 500 and no_such_path(reason)
+
+
+def no_such_path(reason: bytes) -> bool:
+    """Tell whether the reason of an engine's 500 about a path means that nothing is there
+    (a symlink loop, or a path through a regular file)."""
+    return any(hint in reason.lower() for hint in _NOTHING_THERE)

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from conu.apidefs.metadata import PathInfo, PathKind
-from conu.backend.docker.engine_boundary import DockerBoundary, archive_probe
+from conu.backend.docker.engine_boundary import DockerBoundary, archive_probe, no_such_path
 from conu.backend.docker.engine_mapping import path_info, stat_info
-from conu.exceptions import ContainerNotFound, InvalidArgument
+from conu.exceptions import ContainerNotFound, EngineError, InvalidArgument, NotFound
 
 __all__ = ["FilePrimitives", "label_changes"]
 
@@ -87,7 +87,8 @@ class FilePrimitives(DockerBoundary):
         """Return a tar stream of ``path`` (a final symlink as a link), like ``docker cp``.
 
         Raises:
-            NotFound: nothing is at ``path``.
+            NotFound: nothing is at ``path`` (a path through a regular file or a symlink loop
+                included, as for :meth:`stat_path`).
             ContainerNotFound: no such container.
         """
         what = f"copy {path!r} from container {container_id[:12]!r}"
@@ -96,7 +97,14 @@ class FilePrimitives(DockerBoundary):
             chunks, _stat = self.client.get_archive(container_id, _absolute(path))
             return iter(chunks)
 
-        return self._stream(what, archive, prime=False)
+        try:
+            return self._stream(what, archive, prime=False)
+        except EngineError as exc:
+            reason = getattr(exc.__cause__, "explanation", None) or ""
+            reason = reason if isinstance(reason, bytes) else str(reason).encode()
+            if type(exc) is EngineError and no_such_path(reason):
+                raise NotFound(str(exc)) from exc.__cause__
+            raise
 
     def put_archive(self, container_id: str, directory: str, data: bytes) -> None:
         """Extract the tar archive ``data`` into ``directory`` of the container.

@@ -15,11 +15,13 @@ from conu.apidefs.specs import BuildSpec, ImageInfo
 from conu.backend.docker.engine_boundary import DockerBoundary
 from conu.backend.docker.engine_mapping import image_info, label_filters
 from conu.backend.docker.events import consume
+from conu.backend.docker.layer_access import LayerViews
 from conu.exceptions import BuildFailed, EngineError, ImageNotFound, InvalidArgument, RegistryError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from conu.apidefs.layers import LayerView
     from conu.utils.reference import Reference
 
 __all__ = ["ImagePrimitives"]
@@ -38,7 +40,33 @@ def _loaded(events: Iterable[dict[str, Any]], found: list[str]) -> Iterator[dict
 
 
 class ImagePrimitives(DockerBoundary):
-    """Inspecting, listing, moving, naming, removing, building and archiving images."""
+    """Inspecting, listing, moving, naming, removing, building and archiving images, and
+    reading their files from the engine's storage."""
+
+    layer_files: bool = True
+    """Whether :meth:`image_layers` may read images' files from the engine's overlay2
+    directories (when :mod:`~conu.backend.docker.layer_access` finds it safe); set it to
+    False on an engine to have its file checks always ask a helper container."""
+
+    def image_layers(self, image_id: str) -> LayerView | None:
+        """Return a view of image ``image_id``'s files read from its overlay2 layer
+        directories on this host (:class:`~conu.backend.docker.overlay.OverlayView`), or None
+        when that is not safe (see :mod:`~conu.backend.docker.layer_access`: a remote engine,
+        another storage driver, a user namespace, an image with volumes...): the file checks
+        then ask a helper container. Views are kept per image id.
+
+        Args:
+            image_id: the image's id (``sha256:...``).
+        """
+        if not self.layer_files:
+            return None
+        views = self.__dict__.get("_conu_layer_views")
+        if views is None:
+            views = self.__dict__.setdefault("_conu_layer_views", LayerViews())
+        return views.get(image_id, self._storage_settings, self.inspect_image)
+
+    def _storage_settings(self) -> dict[str, Any]:
+        return dict(self._call("read the engine's storage settings", self.client.info))
 
     def inspect_image(self, reference: str) -> ImageInfo:
         """Describe the image (by id or name). Raises ImageNotFound."""
