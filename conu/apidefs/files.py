@@ -191,6 +191,32 @@ def path_info_of(member: tarfile.TarInfo) -> PathInfo:
     )
 
 
+_STAT_KINDS = (
+    (stat.S_ISREG, PathKind.FILE),
+    (stat.S_ISDIR, PathKind.DIRECTORY),
+    (stat.S_ISLNK, PathKind.SYMLINK),
+)
+
+
+def lstat_info(host_path: str, name: str) -> PathInfo:
+    """Describe ``host_path``, a path on this host, as ``lstat`` does, named ``name``.
+
+    Raises:
+        OSError: ``lstat`` failed (``FileNotFoundError`` when nothing is there).
+    """
+    found = os.lstat(host_path)
+    kind = next((k for check, k in _STAT_KINDS if check(found.st_mode)), PathKind.OTHER)
+    return PathInfo(
+        name=name,
+        kind=kind,
+        mode=found.st_mode,
+        uid=found.st_uid,
+        gid=found.st_gid,
+        size=0 if kind in (PathKind.DIRECTORY, PathKind.SYMLINK) else found.st_size,
+        link_target=os.readlink(host_path) if kind is PathKind.SYMLINK else None,
+    )
+
+
 def copy_from(engine: Engine, cid: str, src: str, dest: str) -> None:
     """Copy ``src`` of the container to ``dest`` on the host, as ``docker cp`` does.
 

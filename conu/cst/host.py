@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
 from collections.abc import Sequence
 from typing import Any
 
-from conu.apidefs.metadata import CommandResult, ImageMetadata, PathInfo, PathKind, split_env
+from conu.apidefs.files import lstat_info
+from conu.apidefs.metadata import CommandResult, ImageMetadata, PathInfo, split_env
 from conu.exceptions import (
     CommandDoesNotExistException,
     ConuException,
@@ -28,12 +28,6 @@ from conu.exceptions import (
 )
 
 __all__ = ["HostImage", "load_metadata"]
-
-_KINDS = (
-    (stat.S_ISLNK, PathKind.SYMLINK),
-    (stat.S_ISDIR, PathKind.DIRECTORY),
-    (stat.S_ISREG, PathKind.FILE),
-)
 
 
 def _names(value: Any, what: str, path: str) -> list[str]:
@@ -106,16 +100,11 @@ class HostImage:
     def path_info(self, path: str) -> PathInfo | None:
         """``lstat`` of ``path`` on this host; None when it does not exist."""
         try:
-            st = os.lstat(path)
+            return lstat_info(path, os.path.basename(path.rstrip("/")) or "/")
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise ConuException(f"cannot stat {path!r} on this host: {exc.strerror}") from exc
-        kind = next((k for test, k in _KINDS if test(st.st_mode)), PathKind.OTHER)
-        target = os.readlink(path) if kind is PathKind.SYMLINK else None
-        size = st.st_size if kind is PathKind.FILE else 0
-        name = os.path.basename(path.rstrip("/")) or "/"
-        return PathInfo(name, kind, st.st_mode, st.st_uid, st.st_gid, size, target)
 
     def read_file(self, path: str) -> str:
         try:

@@ -13,11 +13,11 @@ import contextlib
 import logging
 import os
 import posixpath
-import stat
 import tarfile
 import threading
 from collections.abc import Iterator
 
+from conu.apidefs.files import lstat_info
 from conu.apidefs.metadata import PathInfo, PathKind
 from conu.backend.podman import cli
 from conu.exceptions import ConuException, NotFound, UnsafePath
@@ -27,11 +27,6 @@ __all__ = ["mounted", "path_info", "tar_chunks"]
 
 logger = logging.getLogger(__name__)
 
-_KINDS = (
-    (stat.S_ISREG, PathKind.FILE),
-    (stat.S_ISDIR, PathKind.DIRECTORY),
-    (stat.S_ISLNK, PathKind.SYMLINK),
-)
 _CHUNK = 64 * 1024
 
 
@@ -71,19 +66,10 @@ def path_info(root: str, path: str, *, follow: bool) -> PathInfo | None:
     host = _host_path(root, path, follow=follow)
     if host is None:
         return None
-    found = os.lstat(host)
-    if follow and stat.S_ISLNK(found.st_mode):
+    found = lstat_info(host, posixpath.basename(path.rstrip("/")) or "/")
+    if follow and found.kind is PathKind.SYMLINK:
         return None  # a dangling link inside the root
-    kind = next((k for check, k in _KINDS if check(found.st_mode)), PathKind.OTHER)
-    return PathInfo(
-        name=posixpath.basename(path.rstrip("/")) or "/",
-        kind=kind,
-        mode=found.st_mode,
-        uid=found.st_uid,
-        gid=found.st_gid,
-        size=found.st_size if kind in (PathKind.FILE, PathKind.OTHER) else 0,
-        link_target=os.readlink(host) if kind is PathKind.SYMLINK else None,
-    )
+    return found
 
 
 def _anonymous(member: tarfile.TarInfo) -> tarfile.TarInfo:
