@@ -85,7 +85,8 @@ class Container(ProcessesMixin, PortsMixin):
             raise InvalidArgument(msg)
         self.engine = engine or self._default_engine()
         self._id = container_id
-        self.name: ContainerName | None = ContainerName(name) if name else None
+        self._name: ContainerName | None = ContainerName(name) if name else None
+        self._name_unread = False
         self._info: ContainerInfo | None = None
         self.popen_instance = popen_instance
         self.metadata = ContainerMetadata()
@@ -113,7 +114,31 @@ class Container(ProcessesMixin, PortsMixin):
         return f"{type(self).__name__}(image={self.image}, id={self.get_id()})"
 
     def _ref(self) -> str:
-        return self._id or str(self.name)
+        return self._id or str(self._name)
+
+    @property
+    def name(self) -> ContainerName | None:
+        """The container's name, a string that can also be called (``container.name()``).
+
+        A container ``run_via_binary`` ran without ``--name`` has the engine's name, asked
+        for on first use (None when the container is gone by then)."""
+        if self._name is None and self._name_unread:
+            self._name_unread = False
+            try:
+                self._name = ContainerName(self.info().name or self.get_id()[:12])
+            except ContainerNotFound:
+                logger.debug("container %s is gone: its name is unknown", self._ref()[:12])
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._name = ContainerName(value) if value else None
+        self._name_unread = False
+
+    def _name_from_engine(self) -> None:
+        """Let :attr:`name` ask the engine for the name when first used (the engine chose
+        it)."""
+        self._name_unread = self._name is None
 
     # -- identity and state -------------------------------------------------------------
 

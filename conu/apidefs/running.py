@@ -218,9 +218,9 @@ def _run_spec(image: Image, spec: RunSpec, builder: RunBuilder) -> Container:
         _discard_quietly(image, cid)
         msg = f"Container exited with an error: {_exit_status(exc)}: {what}: {exc}"
         raise ContainerFailed(msg) from exc
-    if spec.name:
-        return image.container_class(image, cid, name=spec.name, engine=image.engine)
-    return _container(image, cid)
+    container = image.container_class(image, cid, name=spec.name, engine=image.engine)
+    container._name_from_engine()  # the engine's choice, read only when asked for
+    return container
 
 
 def _discard_quietly(image: Image, cid: str) -> None:

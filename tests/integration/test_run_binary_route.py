@@ -41,6 +41,7 @@ def _configuration(image: DockerImage, options: list[str], tmp: Path) -> dict[st
     finally:
         container.delete(force=True)
     config = {k: v for k, v in data["Config"].items() if k != "Hostname" or "--hostname" in options}
+    config["Env"] = sorted(config["Env"] or ())  # the client's order varies from run to run
     host = dict(data["HostConfig"])
     assert bool(host.pop("ContainerIDFile")) == (FORCE_CLI_VARIABLE in _forced)
     return {"Config": config, "HostConfig": host, "Mounts": len(data["Mounts"])}
