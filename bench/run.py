@@ -1,6 +1,6 @@
 """Run the benchmarks: conu against the raw docker SDK, side by side, with targets.
 
-    python bench/run.py [--reps N] [--json PATH] [--only SUBSTRING] [--smoke]
+    python bench/run.py [--reps N] [--json PATH] [--only SUBSTRING ...] [--smoke]
 
 Prints a table of medians and median ratios conu / raw (and the extra numbers some
 scenarios gather), and writes the numbers as JSON. The exit status is 1 when a target is
@@ -49,15 +49,26 @@ IMAGE_FILE_NAMES = (
 )
 
 
-def _may_select_image_files(only: str) -> bool:
+def _selected(name: str, only: list[str]) -> bool:
+    """Whether scenario ``name`` is selected (no ``--only``: all of them)."""
+    return not only or any(part in name for part in only)
+
+
+def _may_select_image_files(only: list[str]) -> bool:
+    if not only:
+        return True
+    return any(_may_select_one(part) for part in only)
+
+
+def _may_select_one(only: str) -> bool:
     pattern = re.sub(r"\d", "N", only)
     return any(pattern in name for name in IMAGE_FILE_NAMES)
 
 
-def _run(scenarios: list[Scenario], only: str, reps: int, warmup: int) -> list[Result]:
+def _run(scenarios: list[Scenario], only: list[str], reps: int, warmup: int) -> list[Result]:
     results = []
     for scenario in scenarios:
-        if only in scenario.name:
+        if _selected(scenario.name, only):
             results.append(run_scenario(scenario, reps, warmup))
             print(f"done: {scenario.name}", file=sys.stderr)
     return results
@@ -67,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=20, help="repetitions per scenario")
     parser.add_argument("--json", default=None, help=f"where to write JSON ({DEFAULT_JSON})")
-    parser.add_argument("--only", default="", help="run scenarios whose name contains this")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run scenarios whose name contains this (repeat it for several)",
+    )
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -93,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             reps,
             warmup,
         )
-        if any(args.only in name for name in CST_NAMES):
+        if any(_selected(name, args.only) for name in CST_NAMES):
             results += _run(cst.scenarios(cst.debian()), args.only, reps, warmup)
         if _may_select_image_files(args.only):
             with image_files.images() as (small, big):
