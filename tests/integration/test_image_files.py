@@ -184,3 +184,14 @@ def test_checks_on_missing_image() -> None:
     image = DockerImage("conu-test/not-there", tag="x", pull_policy=DockerImagePullPolicy.NEVER)
     with pytest.raises(ConuException, match="not-there"):
         image.file_is_present("/etc/motd")
+
+
+def test_the_layer_route_is_taken_exactly_for_a_local_engine(busybox_image: Any) -> None:
+    # make test: a local overlay2 engine, as root, reads the layers; make test-remote (an
+    # engine over TCP, whose files are not here) asks helper containers. The route itself is
+    # compared with the helper containers in test_image_layers.py (local engines only).
+    from conu.backend.docker import layer_access
+
+    view = busybox_image.engine.image_layers(busybox_image.get_id())
+    assert (view is not None) == layer_access.enabled()
+    assert busybox_image.file_is_present("/etc/motd")

@@ -39,7 +39,7 @@ def _configuration(image: DockerImage, options: list[str], tmp: Path) -> dict[st
     try:
         data = container.inspect()
     finally:
-        container.delete(force=True)
+        container.delete(force=True, volumes=True)
     config = {k: v for k, v in data["Config"].items() if k != "Hostname" or "--hostname" in options}
     config["Env"] = sorted(config["Env"] or ())  # the client's order varies from run to run
     host = dict(data["HostConfig"])
