@@ -50,11 +50,18 @@ class ImageRunMixin:
         additional_opts: list[str] | None = None,
         **kwargs: Any,
     ) -> Container:
-        """Run a container in the background with the engine's command-line client (or, for
-        an engine without one, from the same options through the engine's API).
+        """Run a container in the background, as ``<client> run -d <options> <image>
+        <command>`` does.
+
+        When the engine makes the same container from the options through its API
+        (:meth:`~conu.apidefs.engine.Engine.run_options_spec`: on Docker, when every option
+        maps exactly; always on an engine without a client) and the builder's command line
+        is not customised, the container is created and started through the API, no client
+        process. Otherwise the engine's command-line client runs.
 
         Raises:
-            ContainerFailed: the run failed (e.g. the command does not exist).
+            ContainerFailed: the run failed (e.g. the command does not exist: "Container
+                exited with an error: 127: ..."; the client's exit status either way).
         """
         builder = running.make_builder(
             self.run_builder_class, run_command_instance, command, additional_opts
