@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from conu.apidefs.engine import Engine
     from conu.apidefs.specs import ImageInfo
 
-__all__ = ["Image", "S2Image", "reference_of"]
+__all__ = ["Image", "S2Image", "check_tag_and_policy", "reference_of"]
 
 
 class Image(ImageRunMixin, ImageFilesMixin, ImagePackagesMixin, ImageArchivesMixin):
@@ -286,15 +286,25 @@ class Image(ImageRunMixin, ImageFilesMixin, ImagePackagesMixin, ImageArchivesMix
         return cls(name, tag_, ident, PullPolicy.NEVER, engine=engine)
 
 
-def _check_arguments(
-    repository: str | None, tag: str | None, identifier: str | None, pull_policy: Any
-) -> Reference | None:
+def check_tag_and_policy(tag: Any, pull_policy: Any) -> None:
+    """Reject a ``tag`` that is neither None nor a str, and a ``pull_policy`` that is not a
+    :class:`~conu.apidefs.specs.PullPolicy` (as every image constructor does).
+
+    Raises:
+        ConuException: either is of the wrong type.
+    """
     if tag is not None and not isinstance(tag, str):
         msg = f"tag must be a str or None, not {type(tag).__name__}"
         raise ConuException(msg)
     if not isinstance(pull_policy, PullPolicy):
         msg = f"pull_policy must be a PullPolicy, not {pull_policy!r}"
         raise ConuException(msg)
+
+
+def _check_arguments(
+    repository: str | None, tag: str | None, identifier: str | None, pull_policy: Any
+) -> Reference | None:
+    check_tag_and_policy(tag, pull_policy)
     if repository is None and not identifier:
         msg = "an image needs a repository or an identifier"
         raise InvalidArgument(msg)

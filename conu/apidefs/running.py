@@ -79,16 +79,20 @@ def _argv(image: Image, builder: RunBuilder, cli: list[str], extra: list[str]) -
 
 
 def _container(image: Image, cid: str, **kwargs: Any) -> Container:
+    """The container ``cid`` of ``image``; a name the engine chose is read on first use."""
     container = image.container_class(image, cid, engine=image.engine, **kwargs)
-    from conu.apidefs.container import ContainerName
-
-    container.name = ContainerName(container.info().name or cid[:12])
+    container._name_from_engine()
     return container
 
 
 def _discard(image: Image, cid: str) -> None:
-    if cid:
+    """Remove the container a failed run left, if any (gone already is fine)."""
+    if not cid:
+        return
+    try:
         image._engine("run_via_binary").remove_container(cid, force=True, volumes=True)
+    except ConuException:  # already gone (--rm) or the engine is away
+        logger.debug("cannot remove container %s after a failed run", cid[:12], exc_info=True)
 
 
 def run_detached(image: Image, builder: RunBuilder, volumes: Any) -> Container:
@@ -114,12 +118,12 @@ def run_detached(image: Image, builder: RunBuilder, volumes: Any) -> Container:
         try:
             done = subprocess.run(argv, capture_output=True, timeout=RUN_TIMEOUT, check=False)
         except subprocess.TimeoutExpired as exc:
-            _discard_quietly(image, read_cid(cid_path))
+            _discard(image, read_cid(cid_path))
             msg = f"{' '.join(argv)!r} did not finish within {RUN_TIMEOUT}s"
             raise ContainerFailed(msg) from exc
         cid = read_cid(cid_path)
     if done.returncode != 0:
-        _discard_quietly(image, cid)
+        _discard(image, cid)
         error = done.stderr.decode("utf-8", "replace").strip()
         msg = f"Container exited with an error: {done.returncode}: {error}"
         raise ContainerFailed(msg)
@@ -212,22 +216,13 @@ def _run_spec(image: Image, spec: RunSpec, builder: RunBuilder) -> Container:
         cid = engine.create_container(spec)
         engine.start_container(cid)
     except EngineUnreachable:
-        _discard_quietly(image, cid)
+        _discard(image, cid)
         raise
     except ConuException as exc:
-        _discard_quietly(image, cid)
+        _discard(image, cid)
         msg = f"Container exited with an error: {_exit_status(exc)}: {what}: {exc}"
         raise ContainerFailed(msg) from exc
-    container = image.container_class(image, cid, name=spec.name, engine=image.engine)
-    container._name_from_engine()  # the engine's choice, read only when asked for
-    return container
-
-
-def _discard_quietly(image: Image, cid: str) -> None:
-    try:
-        _discard(image, cid)
-    except ConuException:  # already gone (--rm) or the engine is away
-        logger.debug("cannot remove container %s after a failed run", cid[:12], exc_info=True)
+    return _container(image, cid, name=spec.name)
 
 
 def _bindings(value: Any) -> tuple[PortBinding, ...]:

@@ -31,7 +31,9 @@ def _ids(engine: Any) -> set[str]:
     return {c["Id"] for c in engine.containers(all=True, filters=session_filter())}
 
 
-def _configuration(image: DockerImage, options: list[str], tmp: Path) -> dict[str, Any]:
+def _configuration(
+    image: DockerImage, options: list[str], tmp: Path, *, client: bool
+) -> dict[str, Any]:
     volumes = [(str(tmp), "/mnt", "ro"), "/anonymous"]
     container = image.run_via_binary(
         command=["sleep", "60"], additional_opts=options, volumes=volumes
@@ -43,11 +45,8 @@ def _configuration(image: DockerImage, options: list[str], tmp: Path) -> dict[st
     config = {k: v for k, v in data["Config"].items() if k != "Hostname" or "--hostname" in options}
     config["Env"] = sorted(config["Env"] or ())  # the client's order varies from run to run
     host = dict(data["HostConfig"])
-    assert bool(host.pop("ContainerIDFile")) == (FORCE_CLI_VARIABLE in _forced)
+    assert bool(host.pop("ContainerIDFile")) == client  # the route taken
     return {"Config": config, "HostConfig": host, "Mounts": len(data["Mounts"])}
-
-
-_forced: set[str] = set()
 
 
 @pytest.mark.parametrize("options", OPTION_SETS, ids=lambda o: " ".join(o) or "no options")
@@ -56,13 +55,9 @@ def test_same_container_as_the_client(
 ) -> None:
     monkeypatch.setenv("CONU_TEST_HOSTVAR", "from host")
     monkeypatch.delenv("CONU_TEST_UNSET", raising=False)
-    through_api = _configuration(busybox_image, options, tmp_path)
+    through_api = _configuration(busybox_image, options, tmp_path, client=False)
     monkeypatch.setenv(FORCE_CLI_VARIABLE, "cli")
-    _forced.add(FORCE_CLI_VARIABLE)
-    try:
-        through_client = _configuration(busybox_image, options, tmp_path)
-    finally:
-        _forced.clear()
+    through_client = _configuration(busybox_image, options, tmp_path, client=True)
     assert through_api == through_client
 
 

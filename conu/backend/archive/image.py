@@ -7,13 +7,13 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from conu.apidefs.image import Image
+from conu.apidefs.image import Image, check_tag_and_policy
 from conu.apidefs.metadata import ImageMetadata
 from conu.apidefs.specs import PullPolicy, RunSpec
 from conu.backend.archive.container import ArchiveContainer
 from conu.backend.archive.engine import ArchiveEngine
 from conu.backend.archive.filesystem import ArchiveImageFilesystem
-from conu.exceptions import ConuException, InvalidArgument
+from conu.exceptions import InvalidArgument
 from conu.labels import session_labels
 
 if TYPE_CHECKING:
@@ -76,12 +76,7 @@ class ArchiveImage(Image):
         if self.name is None and not identifier:
             msg = "an archive image needs a path (or the id of an image opened before)"
             raise InvalidArgument(msg)
-        if tag is not None and not isinstance(tag, str):
-            msg = f"tag must be a str or None, not {type(tag).__name__}"
-            raise ConuException(msg)
-        if not isinstance(pull_policy, PullPolicy):
-            msg = f"pull_policy must be a PullPolicy, not {pull_policy!r}"
-            raise ConuException(msg)
+        check_tag_and_policy(tag, pull_policy)
         self.pull_policy = pull_policy
         if pull_policy is PullPolicy.ALWAYS:
             self.pull()

@@ -15,9 +15,10 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import attrs
+
 from conu.apidefs.specs import RunSpec
 from conu.exceptions import InvalidArgument
-from conu.labels import session_labels
 
 __all__ = ["FORCE_CLI_VARIABLE", "run_spec"]
 
@@ -178,33 +179,23 @@ def run_spec(image_id: str, options: Sequence[str], command: Sequence[str]) -> R
     """Return the container ``docker run -d <options> <image_id> <command>`` would create,
     labelled with the session as ``run_via_binary`` labels it; None when the options do not
     map exactly (or ``$CONU_RUN_VIA_BINARY`` is ``cli``), and the client must run."""
-    from conu.backend.docker.container_parameters import parse_run_options, to_api_kwargs
+    from conu.backend.docker.container_parameters import parse_run_options, session_run_spec
 
     if os.environ.get(FORCE_CLI_VARIABLE) == "cli" or not _exact(options):
         return None
     try:
         params = parse_run_options(options, command)
-        create, host = to_api_kwargs(params)
+        spec = session_run_spec(image_id, params)
     except InvalidArgument:
         return None  # e.g. a port range: the client reads more than conu's parser
-    labels = {**(params.labels or {}), **session_labels()}
-    adjusted: dict[str, Any] = {
-        # the client passes --entrypoint as one executable ("" resets the image's)
-        "entrypoint": None if params.entrypoint is None else [params.entrypoint],
-        # and declares only anonymous volumes; binds are binds
-        "volumes": [v for v in params.volumes or () if ":" not in v] or None,
-        "environment": _environment(list(params.env_variables or ())) or None,
-        "labels": labels,
-    }
+    create, host = spec.engine_options["create"], spec.engine_options["host_config"]
+    # the client passes --entrypoint as one executable ("" resets the image's), declares
+    # only anonymous volumes (binds are binds) and takes -e NAME from this process
+    create["entrypoint"] = None if params.entrypoint is None else [params.entrypoint]
+    create["volumes"] = [v for v in params.volumes or () if ":" not in v] or None
+    create["environment"] = _environment(list(params.env_variables or ())) or None
     host["cap_add"] = _capabilities(host.get("cap_add"))
     host["cap_drop"] = _capabilities(host.get("cap_drop"))
-    return RunSpec(
-        image=image_id,
-        name=params.name,
-        labels=labels,
-        engine_options={
-            "create": {**create, **adjusted},
-            "host_config": host,
-            "host_config_defaults": _CLIENT_HOST_DEFAULTS,
-        },
+    return attrs.evolve(
+        spec, engine_options={**spec.engine_options, "host_config_defaults": _CLIENT_HOST_DEFAULTS}
     )

@@ -32,12 +32,14 @@ from typing import Any, cast
 import attrs
 
 from conu.apidefs.metadata import ContainerMetadata
+from conu.apidefs.specs import RunSpec
 from conu.backend.docker._api_kwargs import (
     CREATE_SAME_NAME,
     HOST_SAME_NAME,
     port_api_args,
     split_volumes,
 )
+from conu.labels import session_labels
 from conu.utils.run_options import PortBinding, parse_options
 
 __all__ = ["DockerContainerParameters", "PortBinding", "parse_run_options", "to_api_kwargs"]
@@ -263,6 +265,20 @@ def to_api_kwargs(params: DockerContainerParameters) -> tuple[dict[str, Any], di
         "port_bindings": bindings or None,
     }
     return create, host
+
+
+def session_run_spec(image_id: str, params: DockerContainerParameters) -> RunSpec:
+    """The :class:`RunSpec` creating a container of ``image_id`` with ``params`` (all of them
+    reach the engine, as ``engine_options``), labelled with the session."""
+    create, host = to_api_kwargs(params)
+    labels = {**(create.get("labels") or {}), **session_labels()}
+    create["labels"] = labels
+    return RunSpec(
+        image=image_id,
+        name=params.name,
+        labels=labels,
+        engine_options={"create": create, "host_config": host},
+    )
 
 
 def _check_strings(argument: str, value: object) -> None:

@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from conu.apidefs.image import Image, S2Image, reference_of
 from conu.apidefs.specs import PullPolicy, RunSpec
 from conu.backend.docker.container import DockerContainer
-from conu.backend.docker.container_parameters import DockerContainerParameters, to_api_kwargs
+from conu.backend.docker.container_parameters import (
+    DockerContainerParameters,
+    session_run_spec,
+)
 from conu.backend.docker.engine import DockerEngine
 from conu.backend.docker.filesystem import DockerImageViaArchiveFS
 from conu.backend.docker.run_builder import DockerRunBuilder
 from conu.backend.docker.s2i import BUILD_TIMEOUT, run_s2i
 from conu.backend.docker.skopeo import SkopeoMixin, SkopeoTransport, skopeo_copy
-from conu.labels import session_labels
 
 if TYPE_CHECKING:
     from conu.apidefs.engine import Engine
@@ -102,15 +104,7 @@ class DockerImage(SkopeoMixin, Image):
             kind = type(container_params).__name__
             msg = f"container_params must be DockerContainerParameters, not {kind}"
             raise TypeError(msg)
-        create, host_config = to_api_kwargs(container_params)
-        labels = {**(create.get("labels") or {}), **session_labels()}
-        create["labels"] = labels
-        return RunSpec(
-            image=self.get_id(),
-            name=container_params.name,
-            labels=labels,
-            engine_options={"create": create, "host_config": host_config},
-        )
+        return session_run_spec(self.get_id(), container_params)
 
     def create_container(self, container_params: Any = None) -> DockerContainer:
         """Create (not start) a container through the API from DockerContainerParameters."""
